@@ -1,0 +1,37 @@
+"""The AssemblyAI Universal Streaming v3 protocol, shared by the client and the embedded engine."""
+
+from .closes import CloseCode, describe_close, is_error
+from .endpoints import Endpoint, Region, cloud_endpoint, local_endpoint
+from .messages import (
+    Begin,
+    ForceEndpoint,
+    Heartbeat,
+    KeepAlive,
+    LLMGatewayResponse,
+    ProtocolError,
+    ServerError,
+    ServerMessage,
+    ServerWarning,
+    Silence,
+    SpeakerRevision,
+    SpeechStarted,
+    Terminate,
+    Termination,
+    Turn,
+    UnknownMessage,
+    UpdateConfiguration,
+    Word,
+    parse_client_message,
+    parse_server_message,
+    to_json,
+)
+from .params import TURN_PLACEHOLDER, ChatMessage, LLMGatewayConfig, StreamingParams
+
+__all__ = [
+    "TURN_PLACEHOLDER", "Begin", "ChatMessage", "CloseCode", "Endpoint", "ForceEndpoint",
+    "Heartbeat", "KeepAlive", "LLMGatewayConfig", "LLMGatewayResponse", "ProtocolError",
+    "Region", "ServerError", "ServerMessage", "ServerWarning", "Silence", "SpeakerRevision",
+    "SpeechStarted", "StreamingParams", "Terminate", "Termination", "Turn", "UnknownMessage",
+    "UpdateConfiguration", "Word", "cloud_endpoint", "describe_close", "is_error",
+    "local_endpoint", "parse_client_message", "parse_server_message", "to_json",
+]

@@ -1,0 +1,1 @@
+"""The embedded engine: a local AssemblyAI v3 + LLM Gateway server. Imports nothing from the UI."""
