@@ -4,6 +4,7 @@ from .closes import CloseCode, describe_close, is_error
 from .endpoints import Endpoint, Region, cloud_endpoint, local_endpoint
 from .messages import (
     Begin,
+    ClientMessage,
     ForceEndpoint,
     Heartbeat,
     KeepAlive,
@@ -28,8 +29,9 @@ from .messages import (
 from .params import TURN_PLACEHOLDER, ChatMessage, LLMGatewayConfig, StreamingParams
 
 __all__ = [
-    "TURN_PLACEHOLDER", "Begin", "ChatMessage", "CloseCode", "Endpoint", "ForceEndpoint",
-    "Heartbeat", "KeepAlive", "LLMGatewayConfig", "LLMGatewayResponse", "ProtocolError",
+    "TURN_PLACEHOLDER", "Begin", "ChatMessage", "ClientMessage", "CloseCode", "Endpoint",
+    "ForceEndpoint", "Heartbeat", "KeepAlive", "LLMGatewayConfig", "LLMGatewayResponse",
+    "ProtocolError",
     "Region", "ServerError", "ServerMessage", "ServerWarning", "Silence", "SpeakerRevision",
     "SpeechStarted", "StreamingParams", "Terminate", "Termination", "Turn", "UnknownMessage",
     "UpdateConfiguration", "Word", "cloud_endpoint", "describe_close", "is_error",

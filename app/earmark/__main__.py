@@ -1,0 +1,7 @@
+"""`python -m earmark` starts the desktop app."""
+
+import sys
+
+from .app import main
+
+sys.exit(main())

@@ -1,0 +1,66 @@
+"""Start the desktop app: logging, the Qt application on a qasync loop, the embedded engine
+(after the window is visible, so the window opens fast), and the main window."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import qasync
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from . import APP_NAME, ORG_NAME, __version__
+from .logging_setup import setup_logging
+from .resources import resource
+from .settings import Key, Settings
+from .ui.main_window import MainWindow
+from .workers.engine_host import EngineHost
+
+log = logging.getLogger(__name__)
+
+
+def create_app(argv: list[str]) -> QApplication:
+    app = QApplication.instance() or QApplication(argv)
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("earmark")
+    app.setWindowIcon(QIcon(str(resource("icons", "earmark.svg"))))
+    try:
+        app.setStyleSheet(resource("style.qss").read_text(encoding="utf-8"))
+    except OSError as exc:
+        log.warning("style sheet unavailable: %s", exc)
+    return app
+
+
+def build_main_window(settings: Settings) -> MainWindow:
+    engine = EngineHost(settings.get(Key.EMBEDDED_SPEECH_MODEL))
+    window = MainWindow(settings, engine)
+    window.destroyed.connect(engine.stop)
+    return window
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv if argv is None else argv
+    log_file = setup_logging()
+    log.info("%s %s starting; log file %s", APP_NAME, __version__, log_file)
+    app = create_app(argv)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    settings = Settings()
+    window = build_main_window(settings)
+    window.show()
+    QTimer.singleShot(0, window.engine_host.start)
+    app.aboutToQuit.connect(window.engine_host.stop)
+    with loop:
+        app_closed = asyncio.Event()
+        app.aboutToQuit.connect(app_closed.set)
+        loop.run_until_complete(app_closed.wait())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

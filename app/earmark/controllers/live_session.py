@@ -1,0 +1,290 @@
+"""The live session: starts the capture and streaming workers on their threads, turns their
+signals into transcript and answer cards, and ends the session cleanly.
+
+Stop is Terminate, then wait for Termination and the close, bounded at 5 s by a timer (never a
+sleep): the UI stays responsive and whatever the server has sent is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
+
+from ..core.audio import duration_ms
+from ..core.protocol import (
+    Begin,
+    Endpoint,
+    ForceEndpoint,
+    LLMGatewayResponse,
+    ServerError,
+    ServerWarning,
+    StreamingParams,
+    Terminate,
+    Termination,
+    Turn,
+)
+from ..core.turns import TranscriptTurn, TurnAnswer, TurnAssembler, TurnChange
+from ..workers.audio_capture import AudioCaptureWorker
+from ..workers.audio_sources import AudioSource
+from ..workers.streaming import StreamingWorker
+from .card_model import Card, CardListModel, CardState
+
+log = logging.getLogger(__name__)
+
+TERMINATION_TIMEOUT_MS = 5000
+
+
+class SessionState(StrEnum):
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    LIVE = "live"
+    STOPPING = "stopping"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    endpoint: Endpoint
+    params: StreamingParams
+    engine_label: str
+    make_source: Callable[[], AudioSource]
+
+    @property
+    def llm_model(self) -> str | None:
+        return self.params.llm_gateway.model if self.params.llm_gateway else None
+
+
+def format_clock(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    seconds = ms // 1000
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+class LiveSessionController(QObject):
+    state_changed = Signal(str)  # SessionState
+    connection_changed = Signal(str)  # a short phrase: "Connecting to …", "Connected", …
+    session_id_changed = Signal(str)
+    level_changed = Signal(float)
+    problem = Signal(str)  # something the user must read; the session may go on
+    notice = Signal(str)  # transient information
+    session_ended = Signal(str)  # a summary sentence for the status bar
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.transcript = CardListModel(self)
+        self.answers = CardListModel(self)
+        self.assembler = TurnAssembler()
+        self.state = SessionState.IDLE
+        self.session_id = ""
+        self._config: SessionConfig | None = None
+        self._capture: AudioCaptureWorker | None = None
+        self._capture_thread: QThread | None = None
+        self._stream: StreamingWorker | None = None
+        self._stream_thread: QThread | None = None
+        self._termination: Termination | None = None
+        self._close_sentence = ""
+        self._started_at = 0.0
+        self._captured_ms = 0
+        self._stop_timer = QTimer(self, singleShot=True, interval=TERMINATION_TIMEOUT_MS)
+        self._stop_timer.timeout.connect(self._on_stop_timeout)
+
+    # --- intents -------------------------------------------------------------------------
+
+    def start_session(self, config: SessionConfig) -> None:
+        if self.state != SessionState.IDLE:
+            return
+        self._config = config
+        self._termination = None
+        self._close_sentence = ""
+        self._captured_ms = 0
+        self.session_id = ""
+        self.assembler = TurnAssembler()
+        self.transcript.clear()
+        self.answers.clear()
+        self._set_state(SessionState.CONNECTING)
+        self._start_streaming(config)
+        self._start_capture(config)
+        self._started_at = time.monotonic()
+
+    def stop_session(self) -> None:
+        """End the session gracefully: stop the audio, flush the last turn, wait for the server."""
+        if self.state not in (SessionState.CONNECTING, SessionState.LIVE):
+            return
+        self._set_state(SessionState.STOPPING)
+        self.connection_changed.emit("Finishing the last turn…")
+        if self._capture is not None:
+            self._capture.stop()  # _on_capture_finished sends Terminate after the last frame
+        else:
+            self._send_terminate()
+
+    def elapsed_seconds(self) -> float:
+        return time.monotonic() - self._started_at if self.state != SessionState.IDLE else 0.0
+
+    # --- workers -------------------------------------------------------------------------
+
+    def _start_streaming(self, config: SessionConfig) -> None:
+        url = config.endpoint.session_url(config.params)
+        worker = StreamingWorker(url, config.endpoint.headers())
+        thread = QThread(self)
+        thread.setObjectName("streaming")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.connecting.connect(
+            lambda host: self.connection_changed.emit(f"Connecting to {host}…"))
+        worker.opened.connect(lambda: self.connection_changed.emit("Connected"))
+        worker.begin_received.connect(self._on_begin)
+        worker.turn_received.connect(self._on_turn)
+        worker.llm_response_received.connect(self._on_llm_response)
+        worker.warning_received.connect(self._on_warning)
+        worker.error_received.connect(self._on_server_error)
+        worker.termination_received.connect(self._on_termination)
+        worker.protocol_problem.connect(self.notice)
+        worker.closed.connect(self._on_stream_closed)
+        self._stream, self._stream_thread = worker, thread
+        thread.start()
+
+    def _start_capture(self, config: SessionConfig) -> None:
+        worker = AudioCaptureWorker(config.make_source)
+        thread = QThread(self)
+        thread.setObjectName("audio-capture")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        # Audio goes straight from the capture thread to the socket, never through the GUI.
+        worker.frame_captured.connect(self._stream.send_audio, Qt.ConnectionType.DirectConnection)
+        worker.level_changed.connect(self.level_changed)
+        worker.capture_failed.connect(self._on_capture_failed)
+        worker.capture_finished.connect(self._on_capture_finished)
+        self._capture, self._capture_thread = worker, thread
+        thread.start()
+
+    # --- server messages -------------------------------------------------------------------
+
+    def _on_begin(self, begin: Begin) -> None:
+        self.session_id = begin.id
+        self.session_id_changed.emit(begin.id)
+        if self.state == SessionState.CONNECTING:
+            self._set_state(SessionState.LIVE)
+        self.connection_changed.emit("Live")
+
+    def _on_turn(self, message: Turn) -> None:
+        change, turn = self.assembler.apply(message)
+        if change == TurnChange.IGNORED:
+            return
+        self.transcript.upsert(self._turn_card(turn))
+        if change == TurnChange.FINALISED and self._config and self._config.llm_model \
+                and self.answers.row_of(turn.order) is None:
+            self.answers.upsert(Card(turn.order, f"Turn {turn.order + 1}", "Thinking…",
+                                     CardState.PENDING, self._config.llm_model))
+
+    def _on_llm_response(self, message: LLMGatewayResponse) -> None:
+        answer = TurnAnswer.from_message(message)
+        self.assembler.add_answer(answer)
+        self.answers.upsert(self._answer_card(answer))
+        if answer.error:
+            self.notice.emit(f"No answer for turn {answer.turn_order + 1}: {answer.error}")
+
+    def _on_warning(self, warning: ServerWarning) -> None:
+        self.notice.emit(f"Server warning: {warning.warning}")
+
+    def _on_server_error(self, error: ServerError) -> None:
+        log.error("session error %s", error.error_code)
+
+    def _on_termination(self, termination: Termination) -> None:
+        self._termination = termination
+
+    # --- ends --------------------------------------------------------------------------------
+
+    def _on_capture_failed(self, sentence: str) -> None:
+        self.problem.emit(sentence)
+
+    def _on_capture_finished(self, captured_ms: int) -> None:
+        self._captured_ms = captured_ms
+        if self._capture_thread is not None:
+            self._capture_thread.quit()
+        if self.state in (SessionState.CONNECTING, SessionState.LIVE):
+            # the source ended by itself (a file, or a failed microphone): finish cleanly
+            self._set_state(SessionState.STOPPING)
+        if self.state == SessionState.STOPPING:
+            self._send_terminate()
+
+    def _send_terminate(self) -> None:
+        if self._stream is None:
+            self._finish()
+            return
+        self._stream.send_message(ForceEndpoint())
+        if not self._stream.send_message(Terminate()):
+            self._stream.abort()
+        self._stop_timer.start()
+
+    def _on_stop_timeout(self) -> None:
+        log.warning("no Termination within %d ms; closing", TERMINATION_TIMEOUT_MS)
+        self._close_sentence = "The server did not confirm the end of the session in 5 s."
+        if self._stream is not None:
+            self._stream.abort()
+
+    def _on_stream_closed(self, code: int, sentence: str) -> None:
+        if self._stream_thread is not None:
+            self._stream_thread.quit()
+        expected = self.state == SessionState.STOPPING and code in (0, 1000) \
+            and self._termination is not None
+        if not expected and code != 1000:
+            self.problem.emit(sentence)
+            self._close_sentence = self._close_sentence or sentence
+        if self._capture is not None and self.state != SessionState.STOPPING:
+            self._set_state(SessionState.STOPPING)
+            self._capture.stop()  # the transcript stays; capture ends, then _finish
+        if self._capture is None or not self._capture_thread.isRunning():
+            self._finish()
+        else:
+            self._capture_thread.finished.connect(
+                self._finish, Qt.ConnectionType.SingleShotConnection)
+
+    def _finish(self) -> None:
+        if self.state == SessionState.IDLE:
+            return
+        self._stop_timer.stop()
+        for thread in (self._capture_thread, self._stream_thread):
+            if thread is not None:
+                thread.quit()
+                thread.wait(2000)
+        sent_ms = duration_ms(self._stream.audio_bytes_sent) if self._stream else 0
+        self._capture = self._capture_thread = self._stream = self._stream_thread = None
+        self._set_state(SessionState.IDLE)
+        self.connection_changed.emit("Disconnected")
+        self.session_ended.emit(self._summary(sent_ms))
+
+    def _summary(self, sent_ms: int) -> str:
+        t = self._termination
+        audio_s = t.audio_duration_seconds if t and t.audio_duration_seconds is not None \
+            else round(sent_ms / 1000)
+        turns = len(self.assembler.final_turns)
+        text = f"Session ended: {audio_s} s of audio processed, {turns} turn{'s' * (turns != 1)}."
+        return f"{text} {self._close_sentence}" if self._close_sentence else text
+
+    # --- cards -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _turn_card(turn: TranscriptTurn) -> Card:
+        state = CardState.FINAL if turn.final else CardState.PROVISIONAL
+        title = f"Turn {turn.order + 1}"
+        if turn.speaker:
+            title += f" · Speaker {turn.speaker}"
+        return Card(turn.order, title, turn.text or "…", state, format_clock(turn.start_ms))
+
+    def _answer_card(self, answer: TurnAnswer) -> Card:
+        model = answer.model or (self._config.llm_model if self._config else "") or ""
+        if answer.error:
+            return Card(answer.turn_order, f"Turn {answer.turn_order + 1}",
+                        f"No answer: {answer.error}", CardState.ERROR, model)
+        return Card(answer.turn_order, f"Turn {answer.turn_order + 1}",
+                    answer.text.strip() or "(empty answer)", CardState.FINAL, model)
+
+    def _set_state(self, state: SessionState) -> None:
+        self.state = state
+        self.state_changed.emit(state.value)

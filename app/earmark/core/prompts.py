@@ -1,0 +1,98 @@
+"""Prompt templates: what the LLM is asked about each turn (`{{turn}}`) and about the whole
+session (`{{transcript}}`). A prompt is a small JSON file; the built-in ones ship in
+`resources/prompts/`."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .protocol import ChatMessage, LLMGatewayConfig
+
+TURN = "turn"
+TRANSCRIPT = "transcript"
+_PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+
+
+class PromptError(ValueError):
+    """A prompt that cannot be used, with a sentence saying why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    id: str
+    name: str
+    turn_template: str
+    session_template: str = ""
+    system: str = ""
+    language: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Prompt:
+        try:
+            prompt = cls(**{k: str(d.get(k, "")) for k in
+                            ("id", "name", "turn_template", "session_template", "system",
+                             "language")})
+        except TypeError as exc:  # pragma: no cover - all fields are given above
+            raise PromptError(str(exc)) from None
+        if not prompt.id or not prompt.name:
+            raise PromptError("A prompt needs an id and a name.")
+        return prompt
+
+    def llm_gateway(self, model: str, max_tokens: int = 4000) -> LLMGatewayConfig:
+        """The `llm_gateway` connection parameter that runs this prompt on every final turn."""
+        validate_template(self.turn_template, TURN)
+        messages = []
+        system = self._system_text()
+        if system:
+            messages.append(ChatMessage("system", system))
+        messages.append(ChatMessage("user", self.turn_template))
+        return LLMGatewayConfig(model=model, messages=tuple(messages), max_tokens=max_tokens)
+
+    def _system_text(self) -> str:
+        parts = [self.system.strip()]
+        if self.language.strip():
+            parts.append(f"Answer in {self.language.strip()}.")
+        return " ".join(p for p in parts if p)
+
+
+def validate_template(template: str, placeholder: str) -> None:
+    """Refuse a template without its placeholder or with one Earmark cannot fill."""
+    names = {m.group(1) for m in _PLACEHOLDER.finditer(template)}
+    unknown = sorted(names - {placeholder})
+    if unknown:
+        raise PromptError(
+            f"Unknown placeholder {{{{{unknown[0]}}}}}: this template can only use "
+            f"{{{{{placeholder}}}}}.")
+    if "{{" + placeholder + "}}" not in template:
+        raise PromptError(f"The template must contain {{{{{placeholder}}}}}, where the "
+                          f"{'turn' if placeholder == TURN else 'transcript'} goes.")
+
+
+def custom_prompt(text: str) -> Prompt:
+    """A prompt the user typed. Text without `{{turn}}` gets the transcript appended, as the
+    built-in prompts do, so a plain question works."""
+    text = text.strip()
+    if not text:
+        raise PromptError("The custom prompt is empty.")
+    if "{{" + TURN + "}}" not in text:
+        text = f"{text}\n\nTranscript: {{{{{TURN}}}}}"
+    validate_template(text, TURN)
+    session = text.replace("{{" + TURN + "}}", "{{" + TRANSCRIPT + "}}")
+    return Prompt(id="custom", name="Custom prompt", turn_template=text, session_template=session)
+
+
+def load_prompts(folder: Path) -> list[Prompt]:
+    """Every valid prompt file in `folder`, in file-name order; broken files are skipped."""
+    prompts = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            prompts.append(Prompt.from_dict(json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            continue
+    return prompts

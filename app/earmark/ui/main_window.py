@@ -1,0 +1,380 @@
+"""The main window: choose engine, models and prompt, Start/Stop, and watch the transcript and
+the LLM's answers side by side. It renders controller state and sends intents; no I/O here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QItemSelection, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .. import APP_NAME, __version__, credentials
+from ..controllers.live_session import LiveSessionController, SessionConfig, SessionState
+from ..core.catalog import (
+    CLOUD_ENGINE,
+    EMBEDDED_ENGINE,
+    EMBEDDED_LLM_MODELS,
+    GATEWAY_LLM_MODELS,
+    speech_models_for,
+)
+from ..core.prompts import Prompt, PromptError, custom_prompt, load_prompts
+from ..core.protocol import Region, StreamingParams, cloud_endpoint
+from ..resources import resource
+from ..settings import Key, Settings
+from ..workers.audio_sources import AudioSource, MicrophoneSource
+from ..workers.engine_host import EngineHost, EngineState
+from .card_list_view import CardListView
+from .message_banner import MessageBanner
+from .prompt_editor import PromptEditor
+from .session_status_bar import SessionStatusBar
+from .settings_dialog import SettingsDialog
+
+log = logging.getLogger(__name__)
+
+CUSTOM_PROMPT_ID = "custom"
+NO_LLM = ""
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings, engine_host: EngineHost,
+                 make_source: Callable[[], AudioSource] | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.engine_host = engine_host
+        self.make_source = make_source or (lambda: MicrophoneSource())
+        self.controller = LiveSessionController(self)
+        self.prompts = load_prompts(resource("prompts"))
+        self._custom_prompt_text = settings.get(Key.CUSTOM_PROMPT)
+        self._close_when_idle = False
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(QIcon(str(resource("icons", "earmark.svg"))))
+        self.resize(1180, 760)
+        self._build_controls()
+        self._build_panes()
+        self._build_menus()
+        self.status = SessionStatusBar(self)
+        self.setStatusBar(self.status)
+        self._elapsed_timer = QTimer(self, interval=500)
+        self._elapsed_timer.timeout.connect(
+            lambda: self.status.set_elapsed(self.controller.elapsed_seconds()))
+        self._connect_controller()
+        engine_host.state_changed.connect(self._on_engine_state)
+        self._restore()
+        self._on_engine_changed()
+        self._on_engine_state(engine_host.state.value, engine_host.message)
+
+    # --- construction --------------------------------------------------------------------
+
+    def _build_controls(self) -> None:
+        self.engine_combo = QComboBox(toolTip="Where speech is transcribed")
+        self.engine_combo.addItem("Embedded (offline)", EMBEDDED_ENGINE)
+        self.engine_combo.addItem("AssemblyAI cloud", CLOUD_ENGINE)
+        self.speech_combo = QComboBox(toolTip="Speech model")
+        self.llm_combo = QComboBox(toolTip="LLM that answers each turn")
+        self.prompt_combo = QComboBox(toolTip="What the LLM is asked about each turn")
+        for prompt in self.prompts:
+            self.prompt_combo.addItem(prompt.name, prompt.id)
+            self.prompt_combo.setItemData(self.prompt_combo.count() - 1,
+                                          prompt.turn_template, Qt.ItemDataRole.ToolTipRole)
+        self.prompt_combo.addItem("Custom prompt…", CUSTOM_PROMPT_ID)
+        self.edit_prompt_button = QToolButton(text="Edit…", toolTip="Write your own prompt")
+        self.start_button = QPushButton("Start", objectName="startButton")
+        self.start_button.setToolTip("Start or stop listening (Ctrl+R)")
+        self.start_button.setMinimumWidth(130)
+        self.engine_combo.currentIndexChanged.connect(self._on_engine_changed)
+        self.prompt_combo.activated.connect(self._on_prompt_activated)
+        self.edit_prompt_button.clicked.connect(self.edit_custom_prompt)
+        self.start_button.clicked.connect(self.toggle_session)
+
+        bar = QWidget(objectName="controlBar")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(14, 10, 14, 10)
+        row.setSpacing(8)
+        for label, widget in (("Engine", self.engine_combo), ("Speech", self.speech_combo),
+                              ("LLM", self.llm_combo), ("Prompt", self.prompt_combo)):
+            caption = QLabel(label, objectName="caption")
+            caption.setBuddy(widget)
+            row.addWidget(caption)
+            row.addWidget(widget, 1 if widget is self.prompt_combo else 0)
+        row.addWidget(self.edit_prompt_button)
+        row.addSpacing(12)
+        row.addWidget(self.start_button)
+        self.control_bar = bar
+
+    def _build_panes(self) -> None:
+        self.banner = MessageBanner()
+        self.transcript_view = CardListView(
+            "Press Start and speak.\nWords appear here as you talk; each turn is finalised "
+            "when you pause.")
+        self.transcript_view.setObjectName("transcriptView")
+        self.transcript_view.setModel(self.controller.transcript)
+        self.answer_view = CardListView(
+            "The LLM's answer to each finished turn appears here, next to its turn.")
+        self.answer_view.setObjectName("answerView")
+        self.answer_view.setModel(self.controller.answers)
+        self.transcript_view.selectionModel().selectionChanged.connect(
+            lambda sel, _old: self._link_selection(sel, self.transcript_view, self.answer_view))
+        self.answer_view.selectionModel().selectionChanged.connect(
+            lambda sel, _old: self._link_selection(sel, self.answer_view, self.transcript_view))
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(_pane("Live transcript", self.transcript_view))
+        self.splitter.addWidget(_pane("LLM answers", self.answer_view))
+        self.splitter.setSizes([620, 520])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.control_bar)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+    def _build_menus(self) -> None:
+        self.toggle_action = QAction("&Start", self, shortcut=QKeySequence("Ctrl+R"))
+        self.toggle_action.triggered.connect(self.toggle_session)
+        settings_action = QAction("&Settings…", self, shortcut=QKeySequence.StandardKey.Preferences)
+        settings_action.triggered.connect(self.open_settings)
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        about_action = QAction(f"&About {APP_NAME}", self)
+        about_action.triggered.connect(self._about)
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        menu.addMenu("&Session").addAction(self.toggle_action)
+        menu.addMenu("&Help").addAction(about_action)
+
+    def _connect_controller(self) -> None:
+        c = self.controller
+        c.state_changed.connect(self._on_session_state)
+        c.connection_changed.connect(
+            lambda text: self.status.set_connection(self.controller.state.value, text))
+        c.session_id_changed.connect(self.status.set_session_id)
+        c.level_changed.connect(self.status.level_meter.set_level)
+        c.problem.connect(lambda text: self.banner.show_message(text, "error"))
+        c.notice.connect(lambda text: self.status.showMessage(text, 8000))
+        c.session_ended.connect(self._on_session_ended)
+
+    def _restore(self) -> None:
+        geometry = self.settings.get(Key.WINDOW_GEOMETRY)
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        splitter = self.settings.get(Key.SPLITTER_STATE)
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        engine = self.engine_combo.findData(self.settings.get(Key.ENGINE))
+        self.engine_combo.setCurrentIndex(max(0, engine))
+        prompt = self.prompt_combo.findData(self.settings.get(Key.PROMPT_ID))
+        self.prompt_combo.setCurrentIndex(max(0, prompt))
+
+    # --- intents -------------------------------------------------------------------------
+
+    def toggle_session(self) -> None:
+        if self.controller.state == SessionState.IDLE:
+            self.start_session()
+        else:
+            self.controller.stop_session()
+
+    def start_session(self) -> None:
+        try:
+            config = self._session_config()
+        except SessionSetupError as exc:
+            self.banner.show_message(str(exc), "error")
+            return
+        self.banner.hide()
+        self._save_choices()
+        log.info("starting a session: engine=%s speech=%s llm=%s", self.current_engine(),
+                 config.params.speech_model, config.llm_model)
+        self.controller.start_session(config)
+
+    def _session_config(self) -> SessionConfig:
+        engine = self.current_engine()
+        llm = self.llm_combo.currentData() or None
+        prompt = self.current_prompt()
+        params = StreamingParams(
+            sample_rate=16000, speech_model=self.speech_combo.currentData(), format_turns=True,
+            llm_gateway=prompt.llm_gateway(llm) if llm else None)
+        if engine == EMBEDDED_ENGINE:
+            if self.engine_host.state != EngineState.READY:
+                raise SessionSetupError(self.engine_host.message or "The embedded engine is not "
+                                        "ready yet.")
+            endpoint = self.engine_host.endpoint()
+            label = "Embedded engine"
+        else:
+            try:
+                key = credentials.load_api_key()
+            except credentials.CredentialsUnavailable as exc:
+                raise SessionSetupError(str(exc)) from None
+            if not key:
+                raise SessionSetupError("Enter your AssemblyAI API key in File → Settings to use "
+                                        "the cloud, or switch to the embedded engine.")
+            endpoint = cloud_endpoint(key, Region(self.settings.get(Key.CLOUD_REGION)),
+                                      self.settings.get(Key.CLOUD_CUSTOM_URL) or None)
+            label = "AssemblyAI cloud"
+        return SessionConfig(endpoint, params, label, self.make_source)
+
+    def current_engine(self) -> str:
+        return self.engine_combo.currentData()
+
+    def current_prompt(self) -> Prompt:
+        prompt_id = self.prompt_combo.currentData()
+        if prompt_id == CUSTOM_PROMPT_ID:
+            try:
+                return custom_prompt(self._custom_prompt_text)
+            except PromptError as exc:
+                raise SessionSetupError(f"Custom prompt: {exc}") from None
+        return next(p for p in self.prompts if p.id == prompt_id)
+
+    def edit_custom_prompt(self) -> None:
+        dialog = PromptEditor(self._custom_prompt_text, self)
+        if dialog.exec() and dialog.prompt is not None:
+            self._custom_prompt_text = dialog.editor.toPlainText().strip()
+            self.settings.set(Key.CUSTOM_PROMPT, self._custom_prompt_text)
+            self.prompt_combo.setCurrentIndex(self.prompt_combo.findData(CUSTOM_PROMPT_ID))
+
+    def open_settings(self) -> None:
+        SettingsDialog(self.settings, self).exec()
+
+    # --- reactions -----------------------------------------------------------------------
+
+    def _on_prompt_activated(self, _index: int) -> None:
+        if self.prompt_combo.currentData() == CUSTOM_PROMPT_ID and not self._custom_prompt_text:
+            self.edit_custom_prompt()
+
+    def _on_engine_changed(self) -> None:
+        engine = self.current_engine()
+        speech_key = Key.EMBEDDED_SPEECH_MODEL if engine == EMBEDDED_ENGINE \
+            else Key.CLOUD_SPEECH_MODEL
+        _fill(self.speech_combo, [(m.label, m.id) for m in speech_models_for(engine)],
+              self.settings.get(speech_key))
+        llms = [(m.label, m.id) for m in EMBEDDED_LLM_MODELS] if engine == EMBEDDED_ENGINE \
+            else [(m, m) for m in GATEWAY_LLM_MODELS]
+        llm_key = Key.EMBEDDED_LLM if engine == EMBEDDED_ENGINE else Key.CLOUD_LLM
+        _fill(self.llm_combo, [*llms, ("None (transcript only)", NO_LLM)],
+              self.settings.get(llm_key))
+        self._update_engine_label()
+        self._update_start_button()
+
+    def _on_engine_state(self, _state: str, message: str) -> None:
+        self._update_engine_label()
+        self._update_start_button()
+        if self.engine_host.state in (EngineState.MISSING, EngineState.FAILED) \
+                and self.current_engine() == EMBEDDED_ENGINE:
+            self.banner.show_message(message, "error")
+
+    def _update_engine_label(self) -> None:
+        if self.current_engine() == CLOUD_ENGINE:
+            self.status.set_engine("AssemblyAI cloud")
+        else:
+            self.status.set_engine(f"Embedded: {self.engine_host.state.value}")
+
+    def _update_start_button(self) -> None:
+        state = self.controller.state
+        idle = state == SessionState.IDLE
+        loading = self.current_engine() == EMBEDDED_ENGINE \
+            and self.engine_host.state in (EngineState.LOADING, EngineState.STOPPED)
+        if idle:
+            text = "Loading engine…" if loading else "Start"
+        else:
+            text = "Stopping…" if state == SessionState.STOPPING else "Stop"
+        self.start_button.setText(text)
+        self.start_button.setProperty("live", not idle)
+        self.start_button.style().unpolish(self.start_button)
+        self.start_button.style().polish(self.start_button)
+        self.start_button.setEnabled(not loading and state != SessionState.STOPPING)
+        self.toggle_action.setText("&Stop" if not idle else "&Start")
+        for widget in (self.engine_combo, self.speech_combo, self.llm_combo, self.prompt_combo,
+                       self.edit_prompt_button):
+            widget.setEnabled(idle)
+
+    def _on_session_state(self, state: str) -> None:
+        self._update_start_button()
+        self.status.set_connection(state, {"idle": "Not connected", "connecting": "Connecting…",
+                                           "live": "Live", "stopping": "Finishing…"}[state])
+        if state == SessionState.IDLE:
+            self._elapsed_timer.stop()
+            self.status.level_meter.reset()
+        else:
+            self._elapsed_timer.start()
+
+    def _on_session_ended(self, summary: str) -> None:
+        self.status.showMessage(summary)
+        if self._close_when_idle:
+            self.close()
+
+    def _link_selection(self, selected: QItemSelection, source: CardListView,
+                        target: CardListView) -> None:
+        if not source.hasFocus() or selected.isEmpty():
+            return
+        order = selected.indexes()[0].data(Qt.ItemDataRole.UserRole + 1)
+        target.select_order(order)
+
+    def _save_choices(self) -> None:
+        engine = self.current_engine()
+        s = self.settings
+        s.set(Key.ENGINE, engine)
+        s.set(Key.EMBEDDED_SPEECH_MODEL if engine == EMBEDDED_ENGINE
+              else Key.CLOUD_SPEECH_MODEL, self.speech_combo.currentData())
+        s.set(Key.EMBEDDED_LLM if engine == EMBEDDED_ENGINE else Key.CLOUD_LLM,
+              self.llm_combo.currentData())
+        s.set(Key.PROMPT_ID, self.prompt_combo.currentData())
+
+    def _about(self) -> None:
+        QMessageBox.about(self, f"About {APP_NAME}",
+                          f"<h3>{APP_NAME} {__version__}</h3><p>A live transcript and an LLM's "
+                          "reading of every turn of a conversation.</p><p>Speech: AssemblyAI "
+                          "Universal Streaming, or offline with Whisper tiny.en (MIT) and "
+                          "Silero VAD (MIT). Local LLM: SmolLM2-135M-Instruct (Apache-2.0).</p>")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.controller.state != SessionState.IDLE:
+            # Finish the session first so its last turn is kept, then close.
+            self._close_when_idle = True
+            self.controller.stop_session()
+            event.ignore()
+            return
+        self.settings.set(Key.WINDOW_GEOMETRY, self.saveGeometry())
+        self.settings.set(Key.SPLITTER_STATE, self.splitter.saveState())
+        self._save_choices()
+        self.settings.sync()
+        super().closeEvent(event)
+
+
+class SessionSetupError(RuntimeError):
+    """A session cannot start; the message says what the user should do."""
+
+
+def _pane(title: str, view: QWidget) -> QWidget:
+    pane = QWidget(objectName="pane")
+    layout = QVBoxLayout(pane)
+    layout.setContentsMargins(10, 10, 10, 6)
+    layout.setSpacing(6)
+    header = QLabel(title, objectName="paneTitle")
+    layout.addWidget(header)
+    layout.addWidget(view, 1)
+    return pane
+
+
+def _fill(combo: QComboBox, items: list[tuple[str, str]], selected: str) -> None:
+    combo.blockSignals(True)
+    combo.clear()
+    for label, data in items:
+        combo.addItem(label, data)
+    combo.setCurrentIndex(max(0, combo.findData(selected)))
+    combo.blockSignals(False)

@@ -1,0 +1,52 @@
+"""The status bar: engine, connection state, session id, elapsed time and the input level."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
+
+from .level_meter import LevelMeter
+
+STATE_COLORS = {"idle": "#9aa1ad", "connecting": "#e0a020", "live": "#2e9d5b",
+                "stopping": "#e0a020", "error": "#d0342c"}
+
+
+def _dot(color: str) -> str:
+    return f'<span style="color:{color}; font-size:14px;">●</span>'
+
+
+class SessionStatusBar(QStatusBar):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setSizeGripEnabled(True)
+        self.engine_label = QLabel()
+        self.connection_label = QLabel()
+        self.session_label = QLabel()
+        self.session_label.setObjectName("sessionId")
+        self.elapsed_label = QLabel("00:00")
+        self.elapsed_label.setObjectName("elapsed")
+        self.level_meter = LevelMeter()
+        right = QWidget()
+        layout = QHBoxLayout(right)
+        layout.setContentsMargins(0, 0, 6, 0)
+        layout.setSpacing(14)
+        for widget in (self.engine_label, self.connection_label, self.session_label,
+                       self.elapsed_label, self.level_meter):
+            layout.addWidget(widget)
+        self.addPermanentWidget(right)
+        self.set_connection("idle", "Not connected")
+
+    def set_engine(self, text: str) -> None:
+        self.engine_label.setText(text)
+
+    def set_connection(self, state: str, text: str) -> None:
+        self.connection_label.setText(f"{_dot(STATE_COLORS.get(state, '#9aa1ad'))} {text}")
+        self.connection_label.setToolTip(text)
+
+    def set_session_id(self, session_id: str) -> None:
+        self.session_label.setText(f"Session {session_id[:8]}" if session_id else "")
+        self.session_label.setToolTip(session_id)
+
+    def set_elapsed(self, seconds: float) -> None:
+        s = int(seconds)
+        self.elapsed_label.setText(f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600
+                                   else f"{s // 60:02d}:{s % 60:02d}")

@@ -1,0 +1,87 @@
+"""Settings: the AssemblyAI API key (stored in the OS keyring), the region or a self-hosted URL."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+)
+
+from .. import credentials
+from ..core.protocol.endpoints import Region, normalise_ws_url
+from ..settings import Key, Settings
+
+REGION_LABELS = {Region.EDGE: "Nearest (edge routing)", Region.US: "United States",
+                 Region.EU: "European Union"}
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(480)
+        self._settings = settings
+        self.key_edit = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("Paste your AssemblyAI API key")
+        self.region_combo = QComboBox()
+        for region, label in REGION_LABELS.items():
+            self.region_combo.addItem(label, region.value)
+        self.url_edit = QLineEdit(settings.get(Key.CLOUD_CUSTOM_URL))
+        self.url_edit.setPlaceholderText("Optional: ws://host:8080 of a self-hosted stack")
+        self.error_label = QLabel(objectName="formError", wordWrap=True)
+        self.error_label.hide()
+        index = self.region_combo.findData(settings.get(Key.CLOUD_REGION))
+        self.region_combo.setCurrentIndex(max(0, index))
+        self._stored_key = ""
+        try:
+            self._stored_key = credentials.load_api_key() or ""
+        except credentials.CredentialsUnavailable as exc:
+            self._show_error(str(exc))
+        if self._stored_key:
+            self.key_edit.setPlaceholderText(
+                f"Stored in the system keyring ({credentials.mask(self._stored_key)}); "
+                "type to replace")
+        form = QFormLayout()
+        form.addRow("AssemblyAI API key", self.key_edit)
+        form.addRow("Region", self.region_combo)
+        form.addRow("Custom streaming URL", self.url_edit)
+        note = QLabel("The key is kept in your system keyring, never in a file. Without a key, "
+                      "Earmark transcribes offline with its embedded engine.", wordWrap=True)
+        note.setObjectName("hint")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.error_label)
+        layout.addWidget(buttons)
+
+    def _show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.show()
+
+    def accept(self) -> None:
+        url = self.url_edit.text().strip()
+        try:
+            if url:
+                url = normalise_ws_url(url)
+        except ValueError as exc:
+            self._show_error(f"The custom URL is not a websocket address: {exc}")
+            return
+        new_key = self.key_edit.text().strip()
+        if new_key:
+            try:
+                credentials.save_api_key(new_key)
+            except credentials.CredentialsUnavailable as exc:
+                self._show_error(str(exc))
+                return
+        self._settings.set(Key.CLOUD_REGION, self.region_combo.currentData())
+        self._settings.set(Key.CLOUD_CUSTOM_URL, url)
+        super().accept()

@@ -1,0 +1,60 @@
+"""Shared fixtures: offscreen Qt, settings in tmp_path, an in-memory keyring, speech files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import keyring  # noqa: E402
+import pytest  # noqa: E402
+from keyring.backend import KeyringBackend  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SPEECH = SHARED / "speech"
+FIXTURES = REPO / "tests" / "fixtures"
+
+
+class MemoryKeyring(KeyringBackend):
+    """Stands in for the OS keyring, which a headless test machine does not have."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passwords: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.passwords.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.passwords[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.passwords.pop((service, username), None)
+
+
+@pytest.fixture
+def memory_keyring():
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from earmark.settings import Settings
+
+    return Settings(QSettings(str(tmp_path / "earmark.ini"), QSettings.Format.IniFormat))
+
+
+def speech_file(relative: str) -> Path:
+    path = SPEECH / relative
+    if not path.exists():
+        pytest.fail(f"speech fixture missing: {path} (shared/ must sit beside the repo)")
+    return path
