@@ -1,7 +1,5 @@
 """`python -m earmark` starts the desktop app."""
 
-import sys
+from .app import run
 
-from .app import main
-
-sys.exit(main())
+run()

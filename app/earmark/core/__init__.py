@@ -1,1 +1,1 @@
-"""The pure core: no Qt, no threads, no sockets. Protocol, turns, prompts, sessions on disk."""
+"""The pure core: no Qt, no sockets. Protocol, turns, prompts, audio format, sessions on disk."""

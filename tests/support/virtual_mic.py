@@ -1,0 +1,28 @@
+"""The shared virtual microphone (a PulseAudio null sink whose monitor is the default input)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SHARED
+
+TOOL = SHARED / "tools" / "virtual-mic"
+
+
+def start_virtual_mic() -> None:
+    if not TOOL.exists():
+        pytest.fail(f"{TOOL} is missing (shared/ must sit beside the repo)")
+    if shutil.which("apt-get") is None and shutil.which("pulseaudio") is None:
+        pytest.skip("PulseAudio cannot run here: neither pulseaudio nor apt-get is available")
+    result = subprocess.run([str(TOOL), "start"], capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        pytest.skip(f"PulseAudio could not start here: {result.stderr.strip()[-300:]}")
+
+
+def play(path: Path) -> subprocess.Popen:
+    """Speak `path` into the microphone, in real time, in the background."""
+    return subprocess.Popen([str(TOOL), "play", str(path)])
