@@ -14,6 +14,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from . import APP_NAME, ORG_NAME, __version__
+from .core.session import SessionStore
 from .logging_setup import setup_logging
 from .resources import resource
 from .settings import Key, Settings
@@ -39,7 +40,13 @@ def create_app(argv: list[str]) -> QApplication:
 
 def build_main_window(settings: Settings) -> MainWindow:
     engine = EngineHost(settings.get(Key.EMBEDDED_SPEECH_MODEL))
-    window = MainWindow(settings, engine)
+    store = SessionStore(settings.get(Key.SESSIONS_DIR) or None)
+    window = MainWindow(settings, engine, store=store)
+    try:
+        window.show_recovered(store.recover_interrupted())
+    except OSError as exc:
+        log.error("session recovery failed: %s", exc)
+        window.banner.show_message(f"Earmark could not check for interrupted sessions: {exc}")
     window.destroyed.connect(engine.stop)
     return window
 

@@ -35,6 +35,7 @@ class Key(StrEnum):
     WINDOW_STATE = "window/state"
     SPLITTER_STATE = "window/splitter"
     HINT_DISMISSED = "window/first_run_hint_dismissed"
+    SESSIONS_DIR = "sessions/folder"
 
 
 _DEFAULTS: dict[Key, Any] = {
@@ -53,6 +54,7 @@ _DEFAULTS: dict[Key, Any] = {
     Key.WINDOW_STATE: None,
     Key.SPLITTER_STATE: None,
     Key.HINT_DISMISSED: False,
+    Key.SESSIONS_DIR: "",
 }
 
 

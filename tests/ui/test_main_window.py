@@ -3,6 +3,8 @@ recorded AssemblyAI sessions (the cloud path) and real speech from a file."""
 
 from __future__ import annotations
 
+import wave
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -10,6 +12,7 @@ from earmark import credentials
 from earmark.controllers.card_model import CardState
 from earmark.controllers.live_session import SessionState
 from earmark.core.catalog import CLOUD_ENGINE
+from earmark.core.session import SessionStatus, SessionStore
 from earmark.settings import Key
 from earmark.ui.main_window import MainWindow
 from earmark.workers.audio_sources import MicrophoneSource, WavFileSource
@@ -21,7 +24,12 @@ SPEECH = "misc/jfk.wav"
 
 
 @pytest.fixture
-def window(qtbot, settings, memory_keyring):
+def store(tmp_path):
+    return SessionStore(tmp_path / "sessions", use_trash=False)
+
+
+@pytest.fixture
+def window(qtbot, settings, memory_keyring, store):
     def make(scenario: str, key: str = "test-key", realtime: bool = True,
              source=None) -> tuple[MainWindow, ReplayServer]:
         server = ReplayServer(load_scenario(scenario)).__enter__()
@@ -31,7 +39,8 @@ def window(qtbot, settings, memory_keyring):
         settings.set(Key.CLOUD_CUSTOM_URL, server.url)
         w = MainWindow(settings, EngineHost("whisper-tiny.en"),
                        make_source=source or (lambda: WavFileSource(speech_file(SPEECH),
-                                                                    realtime=realtime)))
+                                                                    realtime=realtime)),
+                       store=store)
         qtbot.addWidget(w)
         w.show()
         windows.append(w)
@@ -52,7 +61,7 @@ def cards(model) -> list:
     return model.cards()
 
 
-def test_a_whole_session_from_start_to_stop(qtbot, window):
+def test_a_whole_session_from_start_to_stop(qtbot, window, store):
     w, server = window("normal")
     assert w.start_button.text() == "Start"
     w.activateWindow()
@@ -85,6 +94,20 @@ def test_a_whole_session_from_start_to_stop(qtbot, window):
     assert {"type": "ForceEndpoint"} in server.received.text
     assert w.status.currentMessage().startswith("Session ended")
 
+    # and it is all on disk: audio, final turns (formatted), answers, status
+    saved = store.load(w.controller.saved_folder)
+    assert saved.meta.status == SessionStatus.COMPLETE
+    assert [t.text for t in saved.turns] == [
+        "We need to ship the release Friday.", "Who owns the release notes?"]
+    assert saved.turns[0].words[0].start_ms == 320
+    assert [a.answer for a in saved.answers] == [
+        "The team plans to ship the release on Friday.",
+        "Someone asks who is responsible for the release notes."]
+    assert saved.answers[0].model == "claude-sonnet-4-6"
+    with wave.open(str(saved.audio_path)) as wav:
+        assert wav.getframerate() == 16000 and wav.getnframes() >= 1.8 * 16000
+    assert str(saved.folder) in w.status.currentMessage()
+
 
 def test_connection_follows_the_tutorial(qtbot, window, settings):
     w, server = window("normal")
@@ -104,11 +127,9 @@ def test_selecting_a_turn_highlights_its_answer(qtbot, window):
     w, _ = window("normal", realtime=False)
     w.start_session()
     qtbot.waitSignal(w.controller.session_ended, timeout=10_000).wait()
-    w.transcript_view.setFocus()
     w.transcript_view.select_order(1)
     selected = w.answer_view.selectionModel().selectedIndexes()
     assert [i.row() for i in selected] == [1]
-    w.answer_view.setFocus()
     w.answer_view.select_order(0)
     assert [i.row() for i in w.transcript_view.selectionModel().selectedIndexes()] == [0]
 
@@ -122,7 +143,7 @@ def test_selecting_a_turn_highlights_its_answer(qtbot, window):
     ("input_duration", "test-key", "50 to 1000 ms"),
     ("network_drop", "test-key", "connection dropped"),
 ])
-def test_errors_are_shown_and_nothing_is_lost(qtbot, window, scenario, key, words):
+def test_errors_are_shown_and_nothing_is_lost(qtbot, window, store, scenario, key, words):
     w, _ = window(scenario, key=key)
     w.start_session()
     qtbot.waitSignal(w.controller.session_ended, timeout=30_000).wait()
@@ -131,6 +152,8 @@ def test_errors_are_shown_and_nothing_is_lost(qtbot, window, scenario, key, word
     if scenario in ("session_expired", "server_error", "network_drop"):
         # the turn that arrived before the error is still on screen
         assert [c.body for c in cards(w.controller.transcript)] == [
+            "We need to ship the release Friday."]
+        assert [t.text for t in store.load(w.controller.saved_folder).turns] == [
             "We need to ship the release Friday."]
 
 

@@ -28,11 +28,13 @@ from ..core.protocol import (
     Termination,
     Turn,
 )
+from ..core.session import SessionMeta, SessionStore
 from ..core.turns import TranscriptTurn, TurnAnswer, TurnAssembler, TurnChange
 from ..workers.audio_capture import AudioCaptureWorker
 from ..workers.audio_sources import AudioSource
 from ..workers.streaming import StreamingWorker
 from .card_model import Card, CardListModel, CardState
+from .session_recording import SessionRecording
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class SessionConfig:
     params: StreamingParams
     engine_label: str
     make_source: Callable[[], AudioSource]
+    prompt_name: str = ""
 
     @property
     def llm_model(self) -> str | None:
@@ -75,8 +78,14 @@ class LiveSessionController(QObject):
     notice = Signal(str)  # transient information
     session_ended = Signal(str)  # a summary sentence for the status bar
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, store: SessionStore | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.recording = SessionRecording(store, self) if store is not None else None
+        if self.recording is not None:
+            self.recording.problem.connect(self.problem)
+            self.recording.resolved.connect(
+                lambda: self.notice.emit("Saving works again; nothing was lost."))
+        self.saved_folder: str | None = None
         self.transcript = CardListModel(self)
         self.answers = CardListModel(self)
         self.assembler = TurnAssembler()
@@ -107,6 +116,12 @@ class LiveSessionController(QObject):
         self.assembler = TurnAssembler()
         self.transcript.clear()
         self.answers.clear()
+        self.saved_folder = None
+        if self.recording is not None:
+            self.recording.begin(SessionMeta(
+                title=config.prompt_name or "Session", engine=config.engine_label,
+                speech_model=config.params.speech_model or "", llm_model=config.llm_model or "",
+                prompt=config.prompt_name))
         self._set_state(SessionState.CONNECTING)
         self._start_streaming(config)
         self._start_capture(config)
@@ -157,6 +172,9 @@ class LiveSessionController(QObject):
         thread.started.connect(worker.run)
         # Audio goes straight from the capture thread to the socket, never through the GUI.
         worker.frame_captured.connect(self._stream.send_audio, Qt.ConnectionType.DirectConnection)
+        if self.recording is not None:
+            worker.frame_captured.connect(self.recording.write_audio,
+                                          Qt.ConnectionType.DirectConnection)
         worker.level_changed.connect(self.level_changed)
         worker.capture_failed.connect(self._on_capture_failed)
         worker.capture_finished.connect(self._on_capture_finished)
@@ -177,6 +195,8 @@ class LiveSessionController(QObject):
         if change == TurnChange.IGNORED:
             return
         self.transcript.upsert(self._turn_card(turn))
+        if self.recording is not None and change in (TurnChange.FINALISED, TurnChange.FORMATTED):
+            self.recording.add_turn(turn)
         if change == TurnChange.FINALISED and self._config and self._config.llm_model \
                 and self.answers.row_of(turn.order) is None:
             self.answers.upsert(Card(turn.order, f"Turn {turn.order + 1}", "Thinking…",
@@ -186,6 +206,8 @@ class LiveSessionController(QObject):
         answer = TurnAnswer.from_message(message)
         self.assembler.add_answer(answer)
         self.answers.upsert(self._answer_card(answer))
+        if self.recording is not None:
+            self.recording.add_answer(answer, self._config.llm_model if self._config else "")
         if answer.error:
             self.notice.emit(f"No answer for turn {answer.turn_order + 1}: {answer.error}")
 
@@ -255,6 +277,8 @@ class LiveSessionController(QObject):
                 thread.wait(2000)
         sent_ms = duration_ms(self._stream.audio_bytes_sent) if self._stream else 0
         self._capture = self._capture_thread = self._stream = self._stream_thread = None
+        if self.recording is not None:
+            self.saved_folder = self.recording.finish()
         self._set_state(SessionState.IDLE)
         self.connection_changed.emit("Disconnected")
         self.session_ended.emit(self._summary(sent_ms))

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import APP_NAME, __version__, credentials
+from ..controllers.card_model import CardRole
 from ..controllers.live_session import LiveSessionController, SessionConfig, SessionState
 from ..core.catalog import (
     CLOUD_ENGINE,
@@ -32,6 +33,7 @@ from ..core.catalog import (
 )
 from ..core.prompts import Prompt, PromptError, custom_prompt, load_prompts
 from ..core.protocol import Region, StreamingParams, cloud_endpoint
+from ..core.session import RecoveryReport, SessionStore
 from ..resources import resource
 from ..settings import Key, Settings
 from ..workers.audio_sources import AudioSource, MicrophoneSource
@@ -50,15 +52,17 @@ NO_LLM = ""
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: Settings, engine_host: EngineHost,
-                 make_source: Callable[[], AudioSource] | None = None) -> None:
+                 make_source: Callable[[], AudioSource] | None = None,
+                 store: SessionStore | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.engine_host = engine_host
         self.make_source = make_source or (lambda: MicrophoneSource())
-        self.controller = LiveSessionController(self)
+        self.controller = LiveSessionController(store, self)
         self.prompts = load_prompts(resource("prompts"))
         self._custom_prompt_text = settings.get(Key.CUSTOM_PROMPT)
         self._close_when_idle = False
+        self._linking = False
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(QIcon(str(resource("icons", "earmark.svg"))))
         self.resize(1180, 760)
@@ -227,7 +231,7 @@ class MainWindow(QMainWindow):
             endpoint = cloud_endpoint(key, Region(self.settings.get(Key.CLOUD_REGION)),
                                       self.settings.get(Key.CLOUD_CUSTOM_URL) or None)
             label = "AssemblyAI cloud"
-        return SessionConfig(endpoint, params, label, self.make_source)
+        return SessionConfig(endpoint, params, label, self.make_source, prompt.name)
 
     def current_engine(self) -> str:
         return self.engine_combo.currentData()
@@ -313,17 +317,31 @@ class MainWindow(QMainWindow):
         else:
             self._elapsed_timer.start()
 
+    def show_recovered(self, reports: list[RecoveryReport]) -> None:
+        """Tell the user which interrupted sessions were repaired at launch."""
+        if not reports:
+            return
+        lines = [f"“{r.meta.title or r.folder.name}” ({r.folder.name})" +
+                 ("" if r.recovered else f": could not be repaired: {r.error}") for r in reports]
+        self.banner.show_message("Earmark was closed during a session. Recovered: "
+                                 + "; ".join(lines), "info")
+
     def _on_session_ended(self, summary: str) -> None:
+        if self.controller.saved_folder:
+            summary += f" Saved in {self.controller.saved_folder}"
         self.status.showMessage(summary)
         if self._close_when_idle:
             self.close()
 
     def _link_selection(self, selected: QItemSelection, source: CardListView,
                         target: CardListView) -> None:
-        if not source.hasFocus() or selected.isEmpty():
+        if self._linking or selected.isEmpty():
             return
-        order = selected.indexes()[0].data(Qt.ItemDataRole.UserRole + 1)
-        target.select_order(order)
+        self._linking = True  # selecting in the target must not echo back
+        try:
+            target.select_order(selected.indexes()[0].data(CardRole.ORDER))
+        finally:
+            self._linking = False
 
     def _save_choices(self) -> None:
         engine = self.current_engine()

@@ -1,0 +1,85 @@
+"""Saves the live session as it happens: audio from the capture thread, each final turn, each
+answer, and the end. Disk problems come back as one sentence on a queued signal; the session
+keeps running and the recorder keeps what it cannot write in memory until it can."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from PySide6.QtCore import QObject, Signal
+
+from ..core.session import (
+    AnswerRecord,
+    SessionError,
+    SessionMeta,
+    SessionRecorder,
+    SessionStore,
+    TurnRecord,
+    WordRecord,
+)
+from ..core.turns import TranscriptTurn, TurnAnswer
+
+log = logging.getLogger(__name__)
+
+
+class SessionRecording(QObject):
+    problem = Signal(str)  # emitted from any thread; delivered queued to the GUI
+    resolved = Signal()
+
+    def __init__(self, store: SessionStore, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.recorder: SessionRecorder | None = None
+        self._finalised_at: dict[int, float] = {}
+        self._prompt = ""
+
+    def begin(self, meta: SessionMeta) -> bool:
+        self._finalised_at.clear()
+        self._prompt = meta.prompt
+        try:
+            self.recorder = self.store.create(meta, on_error=self.problem.emit,
+                                              on_resolved=self.resolved.emit)
+        except (SessionError, OSError) as exc:
+            log.error("session folder not created: %s", exc)
+            self.recorder = None
+            self.problem.emit(f"This session is not being saved: {exc}")
+            return False
+        log.info("recording to %s", self.recorder.folder)
+        return True
+
+    def write_audio(self, frame: bytes) -> None:
+        """Called on the capture thread for every frame; never raises."""
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.write_audio(frame)
+
+    def add_turn(self, turn: TranscriptTurn) -> None:
+        if self.recorder is None:
+            return
+        self._finalised_at.setdefault(turn.order, time.monotonic())
+        words = tuple(WordRecord(w.text, w.start, w.end, w.confidence) for w in turn.words)
+        when = {"wall_time": turn.finalised_at} if turn.finalised_at else {}
+        self.recorder.add_turn(TurnRecord(turn_order=turn.order, text=turn.text, words=words,
+                                          speaker=turn.speaker, **when))
+
+    def add_answer(self, answer: TurnAnswer, model: str) -> None:
+        if self.recorder is None:
+            return
+        since = self._finalised_at.get(answer.turn_order)
+        latency = round((time.monotonic() - since) * 1000) if since is not None else None
+        self.recorder.add_answer(AnswerRecord(
+            turn_order=answer.turn_order, prompt=self._prompt, model=answer.model or model,
+            answer=answer.text, usage=answer.usage, latency_ms=latency, error=answer.error))
+
+    def finish(self) -> str | None:
+        """Close the session on disk; the folder, or None when it was not saved."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is None:
+            return None
+        try:
+            recorder.finish()
+        except SessionError as exc:
+            self.problem.emit(f"The session could not be completed on disk: {exc}. What was "
+                              "written is kept and will be recovered at the next start.")
+        return str(recorder.folder)
