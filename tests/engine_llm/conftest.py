@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from tests.engine_llm.llm_support import Engine, FakeOpenAI, Run, check_auth, closed_port, serve
 
 from earmark.engine.llm import LLMOptions, OpenAIServer, build_llm_service
 from earmark.engine.llm.providers.llama_cpp import bundled_smollm2_path
 from earmark.engine.llm.routes import add_llm_routes
+from tests.engine_llm.llm_support import Engine, FakeOpenAI, Run, check_auth, closed_port, serve
 
 
 @pytest.fixture(scope="session")

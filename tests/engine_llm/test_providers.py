@@ -13,6 +13,9 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+
+from earmark.engine.llm import LLMError, LLMOptions, OpenAIServer, build_llm_service
+from earmark.engine.llm.routes import add_llm_routes
 from tests.engine_llm.llm_support import (
     GATEWAY_KEY,
     Engine,
@@ -22,9 +25,6 @@ from tests.engine_llm.llm_support import (
     closed_port,
     serve,
 )
-
-from earmark.engine.llm import LLMError, LLMOptions, OpenAIServer, build_llm_service
-from earmark.engine.llm.routes import add_llm_routes
 
 NO_LOCAL = {"builtin_smollm2": False, "probe_openai_servers": False}
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+
 from tests.engine_llm.llm_support import ENGINE_TOKEN, Engine, Run
 
 AUTH = {"Authorization": ENGINE_TOKEN}

@@ -8,12 +8,6 @@ import os
 import wave
 
 import pytest
-from tests.core.session.session_helpers import (
-    FRAME_SAMPLES,
-    frame,
-    make_meta,
-    make_turn,
-)
 
 from earmark.core.session import (
     AnswerRecord,
@@ -23,6 +17,12 @@ from earmark.core.session import (
     SessionStore,
     StorageError,
     fsio,
+)
+from tests.core.session.session_helpers import (
+    FRAME_SAMPLES,
+    frame,
+    make_meta,
+    make_turn,
 )
 
 

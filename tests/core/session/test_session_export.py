@@ -6,7 +6,6 @@ import json
 import re
 
 import pytest
-from tests.core.session.session_helpers import make_meta, make_turn
 
 from earmark.core.session import (
     Analysis,
@@ -22,6 +21,7 @@ from earmark.core.session import (
     render,
 )
 from earmark.core.session.export.subtitles import to_srt, to_webvtt
+from tests.core.session.session_helpers import make_meta, make_turn
 
 SRT_TIME = r"\d{2}:\d{2}:\d{2},\d{3}"
 VTT_TIME = r"\d{2}:\d{2}:\d{2}\.\d{3}"

@@ -8,7 +8,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from tests.core.session.session_helpers import make_meta, make_turn
 
 from earmark.core.session import (
     AnswerRecord,
@@ -23,6 +22,7 @@ from earmark.core.session.jsonl import encode_line
 from earmark.core.session.library import INDEX_FILE
 from earmark.core.session.metafile import write_meta
 from earmark.core.session.paths import folder_name, make_unique_folder
+from tests.core.session.session_helpers import make_meta, make_turn
 
 
 def write_session(root, index: int, turns: int = 2):

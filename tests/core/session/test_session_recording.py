@@ -11,14 +11,6 @@ from datetime import datetime
 import numpy as np
 import pytest
 import soundfile
-from tests.core.session.session_helpers import (
-    FRAME_SAMPLES,
-    FRAMES_PER_SECOND,
-    expected_samples,
-    frame,
-    make_meta,
-    make_turn,
-)
 
 from earmark.core.session import (
     Analysis,
@@ -28,6 +20,14 @@ from earmark.core.session import (
     fsio,
 )
 from earmark.core.session.paths import folder_name, safe_title
+from tests.core.session.session_helpers import (
+    FRAME_SAMPLES,
+    FRAMES_PER_SECOND,
+    expected_samples,
+    frame,
+    make_meta,
+    make_turn,
+)
 
 
 def test_default_root_is_under_the_user_data_dir():

@@ -13,6 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
+
+from earmark.core.session import SessionStatus
+from earmark.core.session.recovery import repair_wav
+from earmark.core.session.wav_writer import wav_header
 from tests.core.session.session_helpers import (
     FRAME_SAMPLES,
     FRAMES_PER_SECOND,
@@ -21,10 +25,6 @@ from tests.core.session.session_helpers import (
     make_meta,
     make_turn,
 )
-
-from earmark.core.session import SessionStatus
-from earmark.core.session.recovery import repair_wav
-from earmark.core.session.wav_writer import wav_header
 
 REPO = Path(__file__).resolve().parents[3]
 CHILD = textwrap.dedent("""
