@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
-.venv/bin/ruff check app tests bench
+.venv/bin/ruff check app tests bench scripts
 QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest "$@"

@@ -32,7 +32,8 @@ def create_app(argv: list[str]) -> QApplication:
     app.setDesktopFileName("earmark")
     app.setWindowIcon(QIcon(str(resource("icons", "earmark.svg"))))
     try:
-        app.setStyleSheet(resource("style.qss").read_text(encoding="utf-8"))
+        style = resource("style.qss").read_text(encoding="utf-8")
+        app.setStyleSheet(style.replace("@RESOURCES@", resource().as_posix()))
     except OSError as exc:
         log.warning("style sheet unavailable: %s", exc)
     return app

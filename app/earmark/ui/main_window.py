@@ -97,7 +97,7 @@ class MainWindow(QMainWindow):
         self.edit_prompt_button = QToolButton(text="Edit…", toolTip="Write your own prompt")
         self.start_button = QPushButton("Start", objectName="startButton")
         self.start_button.setToolTip("Start or stop listening (Ctrl+R)")
-        self.start_button.setMinimumWidth(130)
+        self.start_button.setMinimumWidth(120)
         self.engine_combo.currentIndexChanged.connect(self._on_engine_changed)
         self.prompt_combo.activated.connect(self._on_prompt_activated)
         self.edit_prompt_button.clicked.connect(self.edit_custom_prompt)
@@ -294,7 +294,7 @@ class MainWindow(QMainWindow):
         loading = self.current_engine() == EMBEDDED_ENGINE \
             and self.engine_host.state in (EngineState.LOADING, EngineState.STOPPED)
         if idle:
-            text = "Loading engine…" if loading else "Start"
+            text = "Loading…" if loading else "Start"
         else:
             text = "Stopping…" if state == SessionState.STOPPING else "Stop"
         self.start_button.setText(text)
