@@ -81,5 +81,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    os._exit(code)  # see earmark.app.run
+    sys.exit(main())

@@ -1,5 +1,7 @@
 """`python -m earmark` starts the desktop app."""
 
-from .app import run
+import sys
 
-run()
+from .app import main
+
+sys.exit(main())

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 
 import qasync
@@ -71,16 +70,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run() -> None:
-    """The `earmark` entry point. Everything is saved and closed when main() returns; the
-    process then ends without interpreter finalisation, which after real microphone reads can
-    abort inside a C extension (PyAudio 0.2.14 with keyring's imports loaded)."""
-    code = main()
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
 if __name__ == "__main__":
-    run()
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""`earmark-engine`: the embedded engine on its own (AssemblyAI v3 + LLM Gateway on loopback)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from .model_files import DEFAULT_MODEL
+from .runner import EngineOptions, EngineRunner
+
+EPILOG = """\
+Clients connect like to AssemblyAI: ws://HOST:PORT/v3/ws?sample_rate=16000&... with the token
+as the `Authorization` header (the Python SDK: api_key=TOKEN, api_host="ws://HOST:PORT") or as
+`?token=`. LLM Gateway requests go to http://HOST:PORT/v1/chat/completions.
+Speech models: whisper-tiny.en (bundled, default), whisper-base (bundled in two packages,
+joined once into --model-dir or the user cache), a CTranslate2 Whisper directory, or a
+faster-whisper name such as base.en (only from the local cache unless --allow-download).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="earmark-engine", description=__doc__, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; anything else exposes the engine)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free)")
+    p.add_argument("--token", default=None,
+                   help="credential clients must send (default: a random one, printed)")
+    p.add_argument("--speech-model", default=DEFAULT_MODEL, metavar="NAME|DIR",
+                   help="whisper-tiny.en | whisper-base | PATH_TO_CT2_DIR | hub name "
+                        f"(default {DEFAULT_MODEL})")
+    p.add_argument("--model-dir", default=None,
+                   help="directory for joined or downloaded speech models")
+    p.add_argument("--allow-download", action="store_true",
+                   help="let faster-whisper download a hub model that is not cached")
+    p.add_argument("--llm-model", default=None,
+                   help="default model of the built-in LLM service")
+    p.add_argument("--cpu-threads", type=int, default=0,
+                   help="CTranslate2 threads per decode (default: min(4, cores))")
+    p.add_argument("--log-level", default="INFO",
+                   choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runner = EngineRunner(EngineOptions(
+        host=args.host, port=args.port, token=args.token, speech_model=args.speech_model,
+        model_dir=args.model_dir, allow_download=args.allow_download,
+        llm_model=args.llm_model, cpu_threads=args.cpu_threads))
+    runner.start()
+    if not runner.wait_listening(30):
+        print(f"earmark-engine: could not start: {runner.start_error}", file=sys.stderr)
+        return 1
+    print(f"ws:    {runner.ws_url}", flush=True)
+    print(f"http:  {runner.http_url}", flush=True)
+    print(f"token: {runner.token}", flush=True)
+
+    def on_ready(error: str | None) -> None:
+        print("speech: ready" if error is None else f"speech: FAILED: {error}", flush=True)
+
+    runner.add_ready_callback(on_ready)
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    while not done.wait(0.5):
+        if runner.start_error is not None:
+            break
+    runner.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

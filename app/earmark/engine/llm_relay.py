@@ -1,0 +1,95 @@
+"""Per-turn LLM calls of one session (`llm_gateway`), off the transcription path.
+
+Final turns are queued; one worker task answers them in order. When turns end faster than
+answers come back, the backlog is merged into one request: the transcripts are joined with
+spaces and fill `{{turn}}` together, and the answer is sent with the `turn_order` of the *last*
+turn in the backlog (the newest one it covers) and the joined text as `transcript`. So every
+final turn is covered by exactly one answer, and answers never go back in turn order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from earmark.core.protocol import LLMGatewayConfig, LLMGatewayResponse
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[LLMGatewayResponse], Awaitable[None]]
+
+
+def error_data(message: str, code: int | str) -> dict[str, Any]:
+    """`data` of an LLMGatewayResponse for a failed call: the app reads `data.error`."""
+    return {"error": {"message": message, "code": code}, "choices": []}
+
+
+class LLMRelay:
+    def __init__(self, service: Any, config: LLMGatewayConfig, send: Send) -> None:
+        self._service = service
+        self._config = config
+        self._send = send
+        self._pending: list[tuple[int, str]] = []
+        self._worker: asyncio.Task[None] | None = None
+
+    def submit(self, turn_order: int, transcript: str) -> None:
+        if not transcript.strip():
+            return
+        self._pending.append((turn_order, transcript))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._run(), name="llm-relay")
+
+    def request_for(self, transcript: str) -> dict[str, Any]:
+        return {**self._config.extra, "model": self._config.model,
+                "messages": self._config.render(transcript),
+                "max_tokens": self._config.max_tokens}
+
+    async def _run(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            turn_order = batch[-1][0]
+            transcript = " ".join(text for _, text in batch)
+            if len(batch) > 1:
+                log.info("merging %d final turns into one LLM request (turn_order %d)",
+                         len(batch), turn_order)
+            data = await self._answer(transcript)
+            try:
+                await self._send(LLMGatewayResponse(turn_order, transcript, data))
+            except ConnectionError:
+                return
+
+    async def _answer(self, transcript: str) -> dict[str, Any]:
+        if self._service is None:
+            return error_data("no LLM service is available in this engine", 503)
+        try:
+            data = await self._service.complete(self.request_for(transcript))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            status = getattr(exc, "status", 500)
+            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            log.warning("per-turn LLM call failed (%s): %s", status, message)
+            return error_data(message, status)
+        if not isinstance(data, dict):
+            return error_data("the LLM service returned no response object", 500)
+        return data
+
+    async def drain(self, timeout: float) -> None:
+        """Wait for the answers still due (bounded); drop the rest."""
+        if self._worker is None or self._worker.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._worker), timeout)
+        except TimeoutError:
+            log.warning("per-turn LLM answers still pending after %.1f s: dropped", timeout)
+            await self.cancel()
+
+    async def cancel(self) -> None:
+        self._pending.clear()
+        if self._worker is not None and not self._worker.done():
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._worker

@@ -1,0 +1,91 @@
+"""The engine's shared speech resources: the Whisper model (loaded once, in the background)
+and the thread pools that decode and run the VAD off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from .asr import SpeechModel
+from .vad import warm_up as warm_up_vad
+
+log = logging.getLogger(__name__)
+
+ReadyCallback = Callable[[str | None], None]
+
+
+class SpeechResources:
+    def __init__(self, speech_model: str, *, model_dir: str | None = None,
+                 allow_download: bool = False, cpu_threads: int = 0,
+                 decode_workers: int = 2) -> None:
+        self.speech_model = speech_model
+        self._model_dir = model_dir
+        self._allow_download = allow_download
+        self._cpu_threads = cpu_threads
+        self.decode_pool = ThreadPoolExecutor(decode_workers, thread_name_prefix="earmark-asr")
+        self.vad_pool = ThreadPoolExecutor(2, thread_name_prefix="earmark-vad")
+        self.model: SpeechModel | None = None
+        self.error: str | None = None
+        self._done = threading.Event()
+        self._loaded: asyncio.Event | None = None
+        self._callbacks: list[ReadyCallback] = []
+        self._lock = threading.Lock()
+
+    def is_ready(self) -> bool:
+        return self._done.is_set() and self.model is not None
+
+    def is_done(self) -> bool:
+        return self._done.is_set()
+
+    def add_ready_callback(self, fn: ReadyCallback) -> None:
+        """`fn(error)` once loading ends (at once, in this thread, if it already has)."""
+        with self._lock:
+            if not self._done.is_set():
+                self._callbacks.append(fn)
+                return
+        fn(self.error)
+
+    async def load(self) -> None:
+        """Load and warm up the model in a worker thread; callbacks run on this loop's thread."""
+        self._loaded = self._loaded or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        try:
+            self.model = await loop.run_in_executor(self.decode_pool, self._load_blocking)
+            log.info("speech ready in %.1f s", time.monotonic() - started)
+        except Exception as exc:
+            self.error = f"speech model {self.speech_model!r} failed to load: {exc}"
+            log.error("%s", self.error)
+        with self._lock:
+            self._done.set()
+            callbacks, self._callbacks = self._callbacks, []
+        self._loaded.set()
+        for fn in callbacks:
+            try:
+                fn(self.error)
+            except Exception:
+                log.exception("ready callback failed")
+
+    def _load_blocking(self) -> SpeechModel:
+        warm_up_vad()
+        model = SpeechModel(self.speech_model, model_dir=self._model_dir,
+                            allow_download=self._allow_download, cpu_threads=self._cpu_threads)
+        model.warm_up()
+        return model
+
+    async def wait(self) -> SpeechModel:
+        """The model, once loaded. Raises RuntimeError when loading failed."""
+        if not self._done.is_set():
+            self._loaded = self._loaded or asyncio.Event()
+            await self._loaded.wait()
+        if self.model is None:
+            raise RuntimeError(self.error or "speech model not loaded")
+        return self.model
+
+    def close(self) -> None:
+        self.decode_pool.shutdown(wait=False, cancel_futures=True)
+        self.vad_pool.shutdown(wait=False, cancel_futures=True)

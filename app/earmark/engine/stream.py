@@ -1,0 +1,535 @@
+"""One v3 streaming connection: reads frames, finds turns, decodes, and answers.
+
+Three kinds of work, so the event loop never waits on the model:
+
+* the reader (the websocket handler) checks each frame and queues audio and control messages
+  in arrival order; it never blocks;
+* the processor takes the queue in order: audio -> 16 kHz -> VAD (thread pool) -> `Endpointer`
+  on the stream clock. Turn boundaries therefore depend only on the audio, never on how fast it
+  arrives: when a pause needs the decoded text to decide (see endpointing.py), the processor
+  waits for that decode while later audio stays queued;
+* decodes run in the shared ASR pool, one at a time per session (a FIFO lock): speculative
+  finals start when a pause begins, partials only when the session's decoder is idle.
+
+Final turns are emitted by a chain of tasks, so they leave in turn order even when a later
+turn's partial is decoded first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+from aiohttp import WSMsgType, web
+
+from earmark.core.protocol import (
+    Begin,
+    CloseCode,
+    ForceEndpoint,
+    KeepAlive,
+    ProtocolError,
+    ServerError,
+    ServerMessage,
+    SpeechStarted,
+    StreamingParams,
+    Terminate,
+    Termination,
+    UpdateConfiguration,
+    parse_client_message,
+    to_json,
+)
+
+from .asr import Decoded
+from .audio import AudioDecoder, SampleBuffer, supported_encoding
+from .endpointing import (
+    CandidateNeeded,
+    Endpointer,
+    Event,
+    SpeechResumed,
+    TurnEnded,
+    TurnSettings,
+    TurnStarted,
+)
+from .llm_relay import LLMRelay
+from .resources import SpeechResources
+from .turns import PartialWindow, final_turns, partial_turn
+from .vad import FRAME_MS, VoiceActivity
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "2025-05-12"
+MAX_SESSION_S = 3 * 3600
+MIN_CHUNK_MS, MAX_CHUNK_MS = 50.0, 1000.0
+PREROLL_MS = 200  # audio kept before the VAD onset (soft first consonants)
+FIRST_PARTIAL_MS = 300  # speech needed before the first partial decode
+PARTIAL_RETRY_MS = 150  # after a partial that found no words
+PARTIAL_INTERVAL_MS = (750, 1000)  # the interval follows the decode time, within these
+# Idle sessions: AssemblyAI does not document what it sends. We flush the turn, send
+# Termination and close with 4031, the legacy "Session idle for too long" code that both SDKs
+# still map to that sentence (and that core.protocol.closes describes).
+INACTIVITY_CLOSE_CODE = 4031
+_U3_MODELS = ("u3", "universal-3")
+
+
+@dataclass
+class SessionContext:
+    """What sessions share: the speech resources, the LLM service, limits."""
+
+    resources: SpeechResources
+    llm_service: Any | None = None
+    llm_drain_timeout: float = 3.0
+    max_session_s: int = MAX_SESSION_S
+
+
+@dataclass
+class _Turn:
+    start_ms: float
+    window: PartialWindow
+    order: int | None = None
+    ended: bool = False
+    last_partial_ms: float | None = None
+    last_text: str = ""
+    candidate: asyncio.Task[Decoded] | None = None
+    candidate_offset: float = 0.0
+    candidate_until: float = 0.0
+
+
+@dataclass
+class _Idle:
+    """Queue item: the inactivity timeout fired."""
+
+    seconds: float
+
+
+@dataclass
+class _Stats:
+    audio_ms: float = 0.0
+    decodes: dict[str, int] = field(default_factory=lambda: {"partial": 0, "final": 0})
+    decode_s: dict[str, float] = field(default_factory=lambda: {"partial": 0.0, "final": 0.0})
+
+    def summary(self) -> str:
+        return ", ".join(f"{self.decodes[k]} {k} decodes ({self.decode_s[k]:.1f} s)"
+                         for k in self.decodes)
+
+
+class StreamSession:
+    def __init__(self, ws: web.WebSocketResponse, params: StreamingParams,
+                 ctx: SessionContext) -> None:
+        self.ws = ws
+        self.params = params
+        self.ctx = ctx
+        self.id = str(uuid.uuid4())
+        self.format_turns = bool(params.format_turns)
+        self.keyterms: tuple[str, ...] = tuple(params.keyterms_prompt or ())
+        self.endpointer = Endpointer(TurnSettings.from_params(params))
+        self.decoder = AudioDecoder(params.sample_rate, params.encoding)
+        self.audio = SampleBuffer()
+        self.stats = _Stats()
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._send_lock = asyncio.Lock()
+        self._decode_lock = asyncio.Lock()
+        self._inflight = 0
+        self._frames = 0
+        self._turn: _Turn | None = None
+        self._next_order = 0
+        self._finals: asyncio.Task[None] | None = None
+        self._partial_interval = float(PARTIAL_INTERVAL_MS[0])
+        self._short_chunk_ms: float | None = None
+        self._terminating = False
+        self._closed = False
+        self._started = time.monotonic()
+        self._last_activity = self._started
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._llm = (LLMRelay(ctx.llm_service, params.llm_gateway, self._send)
+                     if params.llm_gateway is not None else None)
+        self._model: Any = None
+        self._vad: VoiceActivity | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Serve the connection until it closes. Begin goes out first, at once."""
+        expires = int(time.time()) + self.ctx.max_session_s
+        configuration = {"model": self.params.speech_model or "universal-streaming-english",
+                         "api_version": API_VERSION,
+                         "engine_speech_model": self.ctx.resources.speech_model}
+        await self._send(Begin(self.id, expires, configuration))
+        log.info("session %s began (sample_rate=%d, encoding=%s, format_turns=%s, llm=%s)",
+                 self.id, self.decoder.sample_rate, self.decoder.encoding, self.format_turns,
+                 self._llm is not None)
+        processor = self._spawn(self._process(), "processor")
+        self._spawn(self._watchdog(), "watchdog")
+        try:
+            await self._read()
+        finally:
+            if not processor.done() and not self._terminating:
+                processor.cancel()
+            if self._terminating and not processor.done():
+                # Terminate was received but the peer went away: finish quietly.
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(asyncio.shield(processor), 2.0)
+            await self._cancel_all()
+            log.info("session %s ended (%.1f s of audio; %s)", self.id,
+                     self.stats.audio_ms / 1000, self.stats.summary())
+
+    async def shutdown(self) -> None:
+        """The engine is stopping."""
+        await self._close(CloseCode.GOING_AWAY, "engine stopping")
+
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=f"session-{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _cancel_all(self) -> None:
+        current = asyncio.current_task()
+        tasks = [t for t in self._tasks if t is not current and not t.done()]
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        if self._llm is not None:
+            await self._llm.cancel()
+
+    # --- sending ---------------------------------------------------------------------------
+
+    async def _send(self, message: ServerMessage) -> None:
+        async with self._send_lock:
+            if self.ws.closed or self._closed:
+                return
+            try:
+                await self.ws.send_str(to_json(message))
+            except (ConnectionError, RuntimeError) as exc:
+                log.debug("session %s: send failed: %s", self.id, exc)
+
+    async def _close(self, code: int, reason: str) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        message = reason.encode()[:123].decode(errors="ignore")
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await self.ws.close(code=code, message=message.encode())
+
+    async def fail(self, code: int, message: str) -> None:
+        """Send an Error and close with the same code."""
+        log.info("session %s: error %d: %s", self.id, code, message)
+        await self._send(ServerError(error=message, error_code=code))
+        await self._close(code, message)
+
+    # --- reader ----------------------------------------------------------------------------
+
+    async def _read(self) -> None:
+        async for msg in self.ws:
+            if msg.type == WSMsgType.BINARY:
+                if not self._terminating and not await self._on_audio(msg.data):
+                    return
+            elif msg.type == WSMsgType.TEXT:
+                if not await self._on_text(msg.data):
+                    return
+            elif msg.type == WSMsgType.ERROR:
+                log.info("session %s: websocket error: %s", self.id, self.ws.exception())
+                return
+
+    async def _on_audio(self, data: bytes) -> bool:
+        ms = self.decoder.duration_ms(len(data))
+        if self._short_chunk_ms is not None:  # a short chunk is fine only as the last one
+            await self.fail(CloseCode.INPUT_DURATION, _duration_error(self._short_chunk_ms))
+            return False
+        if ms > MAX_CHUNK_MS + 1e-6:
+            await self.fail(CloseCode.INPUT_DURATION, _duration_error(ms))
+            return False
+        if ms < MIN_CHUNK_MS - 1e-6:
+            self._short_chunk_ms = ms
+        self._last_activity = time.monotonic()
+        self.stats.audio_ms += ms
+        self._queue.put_nowait(data)
+        return True
+
+    async def _on_text(self, text: str) -> bool:
+        try:
+            message = parse_client_message(text)
+        except ProtocolError as exc:
+            reason = str(exc)
+            if reason.startswith("not JSON") or "not a JSON object" in reason:
+                reason = f"Invalid JSON: {text[:60]}"
+            await self.fail(CloseCode.INVALID_MESSAGE, reason)
+            return False
+        if isinstance(message, KeepAlive):
+            self._last_activity = time.monotonic()
+        elif isinstance(message, UpdateConfiguration):
+            try:
+                self.endpointer.settings.updated(message.fields)  # validate now, apply in order
+                _check_update(message.fields)
+            except ValueError as exc:
+                await self.fail(CloseCode.INVALID_MESSAGE, f"Invalid Message: {exc}")
+                return False
+            self._queue.put_nowait(message)
+        elif isinstance(message, ForceEndpoint):
+            self._queue.put_nowait(message)
+        elif isinstance(message, Terminate) and not self._terminating:
+            self._terminating = True
+            self._queue.put_nowait(message)
+        return True
+
+    async def _watchdog(self) -> None:
+        timeout = self.params.inactivity_timeout
+        deadline = self._started + self.ctx.max_session_s
+        while not self._closed:
+            await asyncio.sleep(0.2)
+            now = time.monotonic()
+            if now >= deadline:
+                await self.fail(CloseCode.SESSION_EXPIRED,
+                                "Session Expired: Maximum session duration exceeded")
+                return
+            if (timeout and timeout > 0 and not self._terminating
+                    and now - self._last_activity >= timeout):
+                self._terminating = True
+                self._queue.put_nowait(_Idle(timeout))
+                return
+
+    # --- processor -------------------------------------------------------------------------
+
+    async def _process(self) -> None:
+        try:
+            self._model = await self.ctx.resources.wait()
+        except RuntimeError as exc:
+            await self.fail(CloseCode.SERVER_ERROR, f"Session Cancelled: {exc}")
+            return
+        self._vad = VoiceActivity()
+        held: Any = None
+        while True:
+            item = held if held is not None else await self._queue.get()
+            held = None
+            if isinstance(item, bytes):
+                chunks = [item]
+                while not self._queue.empty():
+                    nxt = self._queue.get_nowait()
+                    if not isinstance(nxt, bytes):
+                        held = nxt
+                        break
+                    chunks.append(nxt)
+                await self._ingest(self.decoder.decode(b"".join(chunks)))
+            elif isinstance(item, UpdateConfiguration):
+                self._apply_update(item.fields)
+            elif isinstance(item, ForceEndpoint):
+                ended = self.endpointer.force_end()
+                if ended is not None:
+                    self._end_turn(ended)
+            elif isinstance(item, Terminate):
+                await self._finish(CloseCode.NORMAL, "")
+                return
+            elif isinstance(item, _Idle):
+                await self._finish(INACTIVITY_CLOSE_CODE,
+                                   f"Session idle for too long: no audio for {item.seconds} s "
+                                   "(inactivity_timeout)")
+                return
+
+    def _apply_update(self, fields: dict[str, Any]) -> None:
+        self.endpointer.settings = self.endpointer.settings.updated(fields)
+        if "format_turns" in fields and fields["format_turns"] is not None:
+            self.format_turns = bool(fields["format_turns"])
+        if "keyterms_prompt" in fields and fields["keyterms_prompt"] is not None:
+            self.keyterms = tuple(fields["keyterms_prompt"])
+        log.debug("session %s: configuration now %s", self.id, self.endpointer.settings)
+
+    async def _ingest(self, samples: np.ndarray) -> None:
+        if not len(samples):
+            return
+        self.audio.append(samples)
+        loop = asyncio.get_running_loop()
+        assert self._vad is not None
+        probs = await loop.run_in_executor(self.ctx.resources.vad_pool, self._vad.process,
+                                           samples)
+        for prob in probs:
+            self._frames += 1
+            if self.endpointer.awaiting_hint:
+                await self._await_hint()
+            self._handle(self.endpointer.feed(prob, self._frames * FRAME_MS), prob)
+        self._maybe_partial()
+
+    async def _await_hint(self) -> None:
+        turn = self._turn
+        text = ""
+        if turn is not None and turn.candidate is not None:
+            with contextlib.suppress(Exception):
+                text = (await turn.candidate).text
+        self.endpointer.set_hint(text)
+
+    def _handle(self, events: Iterable[Event], prob: float) -> None:
+        for ev in events:
+            if isinstance(ev, TurnStarted):
+                self._turn = _Turn(ev.start_ms, PartialWindow(ev.start_ms))
+                if (self.params.speech_model or "").startswith(_U3_MODELS):
+                    self._spawn(self._send(SpeechStarted(int(ev.start_ms), round(prob, 6))),
+                                "speech-started")
+            elif isinstance(ev, CandidateNeeded) and self._turn is not None:
+                offset = max(0.0, self._turn.start_ms - PREROLL_MS)
+                self._turn.candidate = self._decode(self.audio.slice(offset, ev.until_ms), True)
+                self._turn.candidate_offset = offset
+                self._turn.candidate_until = ev.until_ms
+            elif isinstance(ev, SpeechResumed) and self._turn is not None:
+                self._turn.candidate = None
+            elif isinstance(ev, TurnEnded):
+                self._end_turn(ev)
+
+    def _end_turn(self, ev: TurnEnded) -> None:
+        turn, self._turn = self._turn, None
+        if turn is None:
+            return
+        turn.ended = True
+        if turn.candidate is not None and turn.candidate_until >= ev.speech_end_ms:
+            task, offset = turn.candidate, turn.candidate_offset
+        else:
+            offset = max(0.0, turn.start_ms - PREROLL_MS)
+            until = self.audio.end_ms if ev.speech_end_ms >= ev.end_ms else ev.end_ms
+            task = self._decode(self.audio.slice(offset, until), True)
+        log.debug("session %s: turn ended (%s) %.0f-%.0f ms", self.id, ev.reason,
+                  ev.start_ms, ev.speech_end_ms)
+        self._finals = self._spawn(
+            self._emit_final(self._finals, turn, task, offset, ev.confidence), "final")
+
+    async def _emit_final(self, previous: asyncio.Task[None] | None, turn: _Turn,
+                          task: asyncio.Task[Decoded], offset: float, confidence: float) -> None:
+        if previous is not None:
+            with contextlib.suppress(Exception):
+                await previous
+        try:
+            decoded = await task
+        except Exception:
+            log.exception("session %s: final decode failed", self.id)
+            decoded = Decoded("", ())
+        if not decoded.words and turn.order is None:
+            return  # noise: nothing was said and nothing was shown
+        order = self._order_of(turn)
+        messages = final_turns(order, decoded, offset, confidence, self.format_turns)
+        for message in messages:
+            await self._send(message)
+        if self._llm is not None:
+            self._llm.submit(order, messages[-1].transcript)
+
+    def _order_of(self, turn: _Turn) -> int:
+        if turn.order is None:
+            turn.order = self._next_order
+            self._next_order += 1
+        return turn.order
+
+    def _decode(self, clip: np.ndarray, final: bool) -> asyncio.Task[Decoded]:
+        self._inflight += 1
+        return self._spawn(self._run_decode(clip, final), "decode")
+
+    async def _run_decode(self, clip: np.ndarray, final: bool) -> Decoded:
+        try:
+            async with self._decode_lock:
+                loop = asyncio.get_running_loop()
+                fn = partial(self._model.decode, clip, final=final, keyterms=self.keyterms)
+                started = time.monotonic()
+                result = await loop.run_in_executor(self.ctx.resources.decode_pool, fn)
+                kind = "final" if final else "partial"
+                self.stats.decodes[kind] += 1
+                self.stats.decode_s[kind] += time.monotonic() - started
+                return result
+        finally:
+            self._inflight -= 1
+
+    # --- partials --------------------------------------------------------------------------
+
+    def _maybe_partial(self) -> None:
+        turn = self._turn
+        if turn is None or self._inflight or self._terminating:
+            return
+        now = self.audio.end_ms
+        if now - turn.start_ms < FIRST_PARTIAL_MS:
+            return
+        if turn.last_partial_ms is not None:
+            if now - turn.last_partial_ms < self._partial_interval:
+                return
+            pause = self.endpointer.pause_start
+            if pause is not None and turn.last_partial_ms >= pause:
+                return  # nothing new was said since the last partial
+        turn.last_partial_ms = now
+        offset = turn.window.start_ms
+        if offset == turn.start_ms:
+            offset = max(0.0, offset - PREROLL_MS)
+        task = self._decode(self.audio.slice(offset, now), False)
+        self._spawn(self._emit_partial(turn, task, offset, now), "partial")
+
+    async def _emit_partial(self, turn: _Turn, task: asyncio.Task[Decoded], offset: float,
+                            now: float) -> None:
+        started = time.monotonic()
+        try:
+            decoded = await task
+        except Exception:
+            log.exception("session %s: partial decode failed", self.id)
+            return
+        took = (time.monotonic() - started) * 1000
+        low, high = PARTIAL_INTERVAL_MS
+        self._partial_interval = min(high, max(low, 2.5 * took))
+        if turn.ended or turn is not self._turn:
+            return
+        words = turn.window.update(decoded, offset, now)
+        if not words:
+            turn.last_partial_ms = now - self._partial_interval + PARTIAL_RETRY_MS
+            return
+        text = " ".join(w.text for w in words)
+        if text == turn.last_text:
+            return
+        if self._finals is not None and not self._finals.done():
+            with contextlib.suppress(Exception):
+                await self._finals  # earlier turns' finals go first
+        if turn.ended or turn is not self._turn:
+            return
+        turn.last_text = text
+        await self._send(partial_turn(self._order_of(turn), words))
+
+    # --- the end ---------------------------------------------------------------------------
+
+    async def _finish(self, code: int, reason: str) -> None:
+        """Final turn of any speech left, pending LLM answers (bounded), Termination, close."""
+        await self._ingest(self.decoder.flush())
+        ended = self.endpointer.force_end("stream_end")
+        if ended is not None:
+            self._end_turn(ended)
+        if self._finals is not None:
+            with contextlib.suppress(Exception):
+                await self._finals
+        if self._llm is not None:
+            await self._llm.drain(self.ctx.llm_drain_timeout)
+        await self._send(Termination(
+            audio_duration_seconds=round(self.stats.audio_ms / 1000),
+            session_duration_seconds=round(time.monotonic() - self._started)))
+        await self._close(code, reason)
+
+
+def _duration_error(ms: float) -> str:
+    return (f"Input duration violation: {ms:.0f} ms. "
+            f"Expected between {MIN_CHUNK_MS:.0f} and {MAX_CHUNK_MS:.0f} ms")
+
+
+def _check_update(fields: dict[str, Any]) -> None:
+    terms = fields.get("keyterms_prompt")
+    if terms is not None and not (isinstance(terms, list)
+                                  and all(isinstance(t, str) for t in terms)):
+        raise ValueError("keyterms_prompt must be a list of strings")
+    fmt = fields.get("format_turns")
+    if fmt is not None and not isinstance(fmt, bool):
+        raise ValueError("format_turns must be a boolean")
+
+
+def check_params(params: StreamingParams) -> str | None:
+    """Why the connection parameters cannot be served, or None."""
+    if params.sample_rate <= 0:
+        return "Invalid Message: sample_rate must be a positive integer"
+    if not supported_encoding(params.encoding):
+        return (f"Invalid Message: encoding {params.encoding!r} is not supported by this "
+                "engine (use pcm_s16le or pcm_mulaw)")
+    return None

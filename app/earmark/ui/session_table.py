@@ -1,0 +1,59 @@
+"""The table of saved sessions: fixed-width columns sized from the font (never measured per row,
+so a thousand rows cost nothing), the title stretching, and a hint while it is empty."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView
+
+from ..controllers.library import Column, SessionTableModel
+
+# Sample texts that size each column (a little wider than the widest usual value).
+_SAMPLES = {Column.DATE: "2026-11-24 14:30", Column.DURATION: "Duration",
+            Column.TURNS: "Turns", Column.ENGINE: "Embedded", Column.STATUS: "Recovered"}
+
+
+class SessionTable(QTableView):
+    def __init__(self, empty_hint: str, parent=None) -> None:
+        super().__init__(parent)
+        self.empty_hint = empty_hint
+        self.setObjectName("sessionTable")
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setShowGrid(False)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setSortingEnabled(True)
+        rows = self.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 14)
+
+    def setModel(self, model: SessionTableModel) -> None:
+        super().setModel(model)
+        header = self.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        metrics = self.fontMetrics()
+        for column, sample in _SAMPLES.items():
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            self.setColumnWidth(column, metrics.horizontalAdvance(sample) + 28)
+        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(metrics.horizontalAdvance("Turns") + 24)
+        self.sortByColumn(Column.DATE, Qt.SortOrder.DescendingOrder)
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self.model() is not None and self.model().rowCount() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(QColor("#8a91a0"))
+            painter.drawText(self.viewport().rect().adjusted(24, 24, -24, -24),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                             self.empty_hint)
