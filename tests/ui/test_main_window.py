@@ -194,3 +194,34 @@ def test_the_key_never_reaches_settings_or_logs(qtbot, window, settings, caplog,
     settings.sync()
     assert secret not in (tmp_path / "earmark.ini").read_text()
     assert secret not in caplog.text
+
+
+def test_after_stop_the_session_is_in_the_library_and_exportable(
+        qtbot, window, store, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    w, _ = window("normal", realtime=False)
+    assert not w.export_action.isEnabled()
+    w.start_session()
+    qtbot.waitSignal(w.controller.session_ended, timeout=10_000).wait()
+    assert w.export_action.isEnabled()
+    target = tmp_path / "weekly.srt"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(target), "SubRip subtitles (*.srt)")))
+    w.export_action.trigger()
+    srt = target.read_text()
+    assert srt.startswith("1\n00:00:00,320 --> ") and "Who owns the release notes?" in srt
+    w.library_action.trigger()
+    library = w.library_window
+    assert library.isVisible()
+    assert library.controller.sessions.rowCount() == 1
+
+
+def test_one_answer_for_several_turns_resolves_every_pending_card(qtbot, window):
+    w, _ = window("merged_answers", realtime=False)
+    w.start_session()
+    qtbot.waitSignal(w.controller.session_ended, timeout=10_000).wait()
+    answers = cards(w.controller.answers)
+    assert [a.state for a in answers] == [CardState.FINAL, CardState.FINAL]
+    assert answers[0].body == "Answered together with turn 2."
+    assert answers[1].body == "Ship Friday; find an owner for the release notes."

@@ -206,6 +206,12 @@ class LiveSessionController(QObject):
         answer = TurnAnswer.from_message(message)
         self.assembler.add_answer(answer)
         self.answers.upsert(self._answer_card(answer))
+        # A server that falls behind answers several turns at once, tagged with the last one.
+        for card in self.answers.cards():
+            if card.state == CardState.PENDING and card.order < answer.turn_order:
+                self.answers.upsert(Card(card.order, card.title,
+                                         f"Answered together with turn {answer.turn_order + 1}.",
+                                         CardState.FINAL, card.meta))
         if self.recording is not None:
             self.recording.add_answer(answer, self._config.llm_model if self._config else "")
         if answer.error:

@@ -39,6 +39,8 @@ from ..settings import Key, Settings
 from ..workers.audio_sources import AudioSource, MicrophoneSource
 from ..workers.engine_host import EngineHost, EngineState
 from .card_list_view import CardListView
+from .export_dialog import export_session_dialog
+from .library_window import LibraryWindow
 from .message_banner import MessageBanner
 from .prompt_editor import PromptEditor
 from .session_status_bar import SessionStatusBar
@@ -47,6 +49,8 @@ from .settings_dialog import SettingsDialog
 log = logging.getLogger(__name__)
 
 CUSTOM_PROMPT_ID = "custom"
+CLOUD_MAX_TOKENS = 4000
+EMBEDDED_MAX_TOKENS = 256
 NO_LLM = ""
 
 
@@ -58,6 +62,8 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.engine_host = engine_host
         self.make_source = make_source or (lambda: MicrophoneSource())
+        self.store = store
+        self.library_window: LibraryWindow | None = None
         self.controller = LiveSessionController(store, self)
         self.prompts = load_prompts(resource("prompts"))
         self._custom_prompt_text = settings.get(Key.CUSTOM_PROMPT)
@@ -156,8 +162,18 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         about_action = QAction(f"&About {APP_NAME}", self)
         about_action.triggered.connect(self._about)
+        self.library_action = QAction("Session &library…", self, shortcut=QKeySequence("Ctrl+L"))
+        self.library_action.triggered.connect(self.open_library)
+        self.export_action = QAction("&Export this session…", self,
+                                     shortcut=QKeySequence("Ctrl+E"), enabled=False)
+        self.export_action.triggered.connect(self.export_session)
+        for action in (self.library_action, self.export_action):
+            action.setEnabled(action is self.library_action and self.store is not None)
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.library_action)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
         file_menu.addAction(settings_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
@@ -211,9 +227,12 @@ class MainWindow(QMainWindow):
         engine = self.current_engine()
         llm = self.llm_combo.currentData() or None
         prompt = self.current_prompt()
+        # The tutorial's 4000 tokens suit the Gateway; a local CPU model must stay brief to
+        # keep up with the conversation.
+        max_tokens = EMBEDDED_MAX_TOKENS if engine == EMBEDDED_ENGINE else CLOUD_MAX_TOKENS
         params = StreamingParams(
             sample_rate=16000, speech_model=self.speech_combo.currentData(), format_turns=True,
-            llm_gateway=prompt.llm_gateway(llm) if llm else None)
+            llm_gateway=prompt.llm_gateway(llm, max_tokens) if llm else None)
         if engine == EMBEDDED_ENGINE:
             if self.engine_host.state != EngineState.READY:
                 raise SessionSetupError(self.engine_host.message or "The embedded engine is not "
@@ -251,6 +270,19 @@ class MainWindow(QMainWindow):
             self._custom_prompt_text = dialog.editor.toPlainText().strip()
             self.settings.set(Key.CUSTOM_PROMPT, self._custom_prompt_text)
             self.prompt_combo.setCurrentIndex(self.prompt_combo.findData(CUSTOM_PROMPT_ID))
+
+    def open_library(self) -> None:
+        if self.store is None:
+            return
+        if self.library_window is None:
+            self.library_window = LibraryWindow(self.store, self)
+        self.library_window.refresh()
+        self.library_window.show()
+        self.library_window.raise_()
+
+    def export_session(self) -> None:
+        if self.controller.saved_folder:
+            export_session_dialog(self, self.controller.saved_folder, self.store)
 
     def open_settings(self) -> None:
         SettingsDialog(self.settings, self).exec()
@@ -303,6 +335,7 @@ class MainWindow(QMainWindow):
         self.start_button.style().polish(self.start_button)
         self.start_button.setEnabled(not loading and state != SessionState.STOPPING)
         self.toggle_action.setText("&Stop" if not idle else "&Start")
+        self.export_action.setEnabled(idle and bool(self.controller.saved_folder))
         for widget in (self.engine_combo, self.speech_combo, self.llm_combo, self.prompt_combo,
                        self.edit_prompt_button):
             widget.setEnabled(idle)

@@ -46,6 +46,9 @@ LOCAL_PARAMETERS = [
 ]
 DEFAULT_TEMPERATURE = 0.2
 DEFAULT_TOP_P = 0.95  # llama-cpp's own default
+# Small local models fall into loops ("I'm glad to have you here." forty times) without a
+# penalty on repeated tokens; llama.cpp's own default of 1.1 is too weak for a 135M model.
+DEFAULT_REPEAT_PENALTY = 1.3
 
 
 class LocalWorker:
@@ -225,6 +228,7 @@ class LlamaCppProvider:
             ],
             "max_tokens": request.get("max_tokens", shapes.DEFAULT_MAX_TOKENS),
             "temperature": request.get("temperature", DEFAULT_TEMPERATURE),
+            "repeat_penalty": request.get("repeat_penalty", DEFAULT_REPEAT_PENALTY),
         }
         for key in ("top_p", "top_k", "stop", "seed", "presence_penalty", "frequency_penalty"):
             if request.get(key) is not None:
