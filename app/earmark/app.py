@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     window = build_main_window(settings)
     window.show()
     QTimer.singleShot(0, window.engine_host.start)
+    app.aboutToQuit.connect(window.controller.shutdown)
     app.aboutToQuit.connect(window.engine_host.stop)
     with loop:
         app_closed = asyncio.Event()

@@ -49,10 +49,8 @@ def window(qtbot, settings, memory_keyring, store):
     servers: list[ReplayServer] = []
     windows: list[MainWindow] = []
     yield make
-    for w in windows:  # a test that failed mid-session still ends it cleanly
-        if w.controller.state != SessionState.IDLE:
-            with qtbot.waitSignal(w.controller.session_ended, timeout=10_000):
-                w.controller.stop_session()
+    for w in windows:  # a test that failed mid-session still ends it, threads included
+        w.controller.shutdown()
     for server in servers:
         server.__exit__(None, None, None)
 

@@ -98,6 +98,7 @@ class LiveSessionController(QObject):
         self._stream_thread: QThread | None = None
         self._termination: Termination | None = None
         self._close_sentence = ""
+        self._aborted = False
         self._started_at = 0.0
         self._captured_ms = 0
         self._stop_timer = QTimer(self, singleShot=True, interval=TERMINATION_TIMEOUT_MS)
@@ -110,6 +111,7 @@ class LiveSessionController(QObject):
             return
         self._config = config
         self._termination = None
+        self._aborted = False
         self._close_sentence = ""
         self._captured_ms = 0
         self.session_id = ""
@@ -137,6 +139,11 @@ class LiveSessionController(QObject):
             self._capture.stop()  # _on_capture_finished sends Terminate after the last frame
         else:
             self._send_terminate()
+
+    def set_store(self, store: SessionStore) -> None:
+        """Record the next sessions in `store` (the current one finishes where it started)."""
+        if self.recording is not None:
+            self.recording.store = store
 
     def elapsed_seconds(self) -> float:
         return time.monotonic() - self._started_at if self.state != SessionState.IDLE else 0.0
@@ -253,14 +260,31 @@ class LiveSessionController(QObject):
     def _on_stop_timeout(self) -> None:
         log.warning("no Termination within %d ms; closing", TERMINATION_TIMEOUT_MS)
         self._close_sentence = "The server did not confirm the end of the session in 5 s."
+        self._aborted = True
         if self._stream is not None:
             self._stream.abort()
+
+    def shutdown(self, timeout_ms: int = 3000) -> None:
+        """End everything now (window closing, app quitting): stop capture, drop the socket,
+        wait for both threads within `timeout_ms`, and keep what was recorded."""
+        if self.state == SessionState.IDLE:
+            return
+        self._aborted = True
+        if self._capture is not None:
+            self._capture.stop()
+        if self._stream is not None:
+            self._stream.abort()
+        for thread in (self._capture_thread, self._stream_thread):
+            if thread is not None:
+                thread.quit()
+                thread.wait(timeout_ms)
+        self._finish()
 
     def _on_stream_closed(self, code: int, sentence: str) -> None:
         if self._stream_thread is not None:
             self._stream_thread.quit()
-        expected = self.state == SessionState.STOPPING and code in (0, 1000) \
-            and self._termination is not None
+        expected = self._aborted or (self.state == SessionState.STOPPING
+                                     and code in (0, 1000) and self._termination is not None)
         if not expected and code != 1000:
             self.problem.emit(sentence)
             self._close_sentence = self._close_sentence or sentence

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from .. import APP_NAME, __version__, credentials
 from ..controllers.card_model import CardRole
 from ..controllers.live_session import LiveSessionController, SessionConfig, SessionState
+from ..controllers.llm_models import ModelCatalog
 from ..core.catalog import (
     CLOUD_ENGINE,
     EMBEDDED_ENGINE,
@@ -65,6 +66,9 @@ class MainWindow(QMainWindow):
         self.store = store
         self.library_window: LibraryWindow | None = None
         self.controller = LiveSessionController(store, self)
+        self.model_catalog = ModelCatalog(self)
+        self.model_catalog.models_loaded.connect(self._on_engine_models)
+        self._engine_llms = [(m.label, m.id) for m in EMBEDDED_LLM_MODELS]
         self.prompts = load_prompts(resource("prompts"))
         self._custom_prompt_text = settings.get(Key.CUSTOM_PROMPT)
         self._close_when_idle = False
@@ -285,7 +289,18 @@ class MainWindow(QMainWindow):
             export_session_dialog(self, self.controller.saved_folder, self.store)
 
     def open_settings(self) -> None:
-        SettingsDialog(self.settings, self).exec()
+        if SettingsDialog(self.settings, self).exec() and self.store is not None:
+            folder = self.settings.get(Key.SESSIONS_DIR) or None
+            if SessionStore(folder).root != self.store.root:
+                self.set_store(SessionStore(folder))
+
+    def set_store(self, store: SessionStore) -> None:
+        """Save new sessions in another folder (the one chosen in Settings)."""
+        self.store = store
+        self.controller.set_store(store)
+        if self.library_window is not None:
+            self.library_window.close()
+            self.library_window = None
 
     # --- reactions -----------------------------------------------------------------------
 
@@ -299,7 +314,7 @@ class MainWindow(QMainWindow):
             else Key.CLOUD_SPEECH_MODEL
         _fill(self.speech_combo, [(m.label, m.id) for m in speech_models_for(engine)],
               self.settings.get(speech_key))
-        llms = [(m.label, m.id) for m in EMBEDDED_LLM_MODELS] if engine == EMBEDDED_ENGINE \
+        llms = self._engine_llms if engine == EMBEDDED_ENGINE \
             else [(m, m) for m in GATEWAY_LLM_MODELS]
         llm_key = Key.EMBEDDED_LLM if engine == EMBEDDED_ENGINE else Key.CLOUD_LLM
         _fill(self.llm_combo, [*llms, ("None (transcript only)", NO_LLM)],
@@ -308,11 +323,23 @@ class MainWindow(QMainWindow):
         self._update_start_button()
 
     def _on_engine_state(self, _state: str, message: str) -> None:
+        if self.engine_host.state == EngineState.READY and self.engine_host.http_url:
+            self.model_catalog.fetch(self.engine_host.http_url)
         self._update_engine_label()
         self._update_start_button()
         if self.engine_host.state in (EngineState.MISSING, EngineState.FAILED) \
                 and self.current_engine() == EMBEDDED_ENGINE:
             self.banner.show_message(message, "error")
+
+    def _on_engine_models(self, choices: list[tuple[str, str]]) -> None:
+        """What the embedded engine's GET /v1/models offers (local GGUF files, Ollama, …)."""
+        if not choices:
+            return
+        self._engine_llms = [(label, model_id) for model_id, label in choices]
+        if self.current_engine() == EMBEDDED_ENGINE and self.controller.state == SessionState.IDLE:
+            selected = self.llm_combo.currentData() or self.settings.get(Key.EMBEDDED_LLM)
+            _fill(self.llm_combo, [*self._engine_llms, ("None (transcript only)", NO_LLM)],
+                  selected)
 
     def _update_engine_label(self) -> None:
         if self.current_engine() == CLOUD_ENGINE:

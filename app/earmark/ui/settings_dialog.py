@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QToolButton,
     QVBoxLayout,
 )
 
 from .. import credentials
 from ..core.protocol.endpoints import Region, normalise_ws_url
+from ..core.session import default_sessions_root
 from ..settings import Key, Settings
 
 REGION_LABELS = {Region.EDGE: "Nearest (edge routing)", Region.US: "United States",
@@ -32,6 +38,13 @@ class SettingsDialog(QDialog):
         for region, label in REGION_LABELS.items():
             self.region_combo.addItem(label, region.value)
         self.url_edit = QLineEdit(settings.get(Key.CLOUD_CUSTOM_URL))
+        self.folder_edit = QLineEdit(settings.get(Key.SESSIONS_DIR)
+                                     or str(default_sessions_root()))
+        browse = QToolButton(text="Choose…")
+        browse.clicked.connect(self._choose_folder)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder_edit, 1)
+        folder_row.addWidget(browse)
         self.url_edit.setPlaceholderText("Optional: ws://host:8080 of a self-hosted stack")
         self.error_label = QLabel(objectName="formError", wordWrap=True)
         self.error_label.hide()
@@ -50,6 +63,7 @@ class SettingsDialog(QDialog):
         form.addRow("AssemblyAI API key", self.key_edit)
         form.addRow("Region", self.region_combo)
         form.addRow("Custom streaming URL", self.url_edit)
+        form.addRow("Sessions folder", folder_row)
         note = QLabel("The key is kept in your system keyring, never in a file. Without a key, "
                       "Earmark transcribes offline with its embedded engine.", wordWrap=True)
         note.setObjectName("hint")
@@ -63,6 +77,12 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
 
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Sessions folder",
+                                                  self.folder_edit.text())
+        if folder:
+            self.folder_edit.setText(folder)
+
     def _show_error(self, text: str) -> None:
         self.error_label.setText(text)
         self.error_label.show()
@@ -75,6 +95,16 @@ class SettingsDialog(QDialog):
         except ValueError as exc:
             self._show_error(f"The custom URL is not a websocket address: {exc}")
             return
+        folder = Path(self.folder_edit.text().strip()).expanduser()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / ".earmark-write-test"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            self._show_error(f"Sessions cannot be saved in {folder}: "
+                             f"{exc.strerror or exc}. Choose another folder.")
+            return
         new_key = self.key_edit.text().strip()
         if new_key:
             try:
@@ -84,4 +114,6 @@ class SettingsDialog(QDialog):
                 return
         self._settings.set(Key.CLOUD_REGION, self.region_combo.currentData())
         self._settings.set(Key.CLOUD_CUSTOM_URL, url)
+        default = default_sessions_root()
+        self._settings.set(Key.SESSIONS_DIR, "" if folder == default else str(folder))
         super().accept()

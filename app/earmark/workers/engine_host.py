@@ -66,6 +66,10 @@ class EngineHost(QObject):
         else:
             self._set(EngineState.READY, "Embedded engine ready (offline)")
 
+    @property
+    def http_url(self) -> str | None:
+        return self._runner.http_url if self._runner is not None else None
+
     def endpoint(self) -> Endpoint | None:
         if self._runner is None:
             return None

@@ -7,6 +7,7 @@ server message becomes one typed Qt signal; a malformed one is logged and report
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -200,6 +201,13 @@ class StreamingWorker(QObject):
                 return False
 
     def abort(self) -> None:
-        """Close the socket now, without waiting for the server."""
-        if self._app is not None:
-            self._app.close()
+        """Close the socket now, without waiting for the server's reply (a close handshake
+        with a server that stopped answering would block the caller for seconds)."""
+        app = self._app
+        if app is None:
+            return
+        app.keep_running = False
+        sock = app.sock
+        if sock is not None:
+            with contextlib.suppress(OSError, websocket.WebSocketException):
+                sock.shutdown()
