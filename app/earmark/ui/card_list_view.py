@@ -4,11 +4,11 @@ resize, and shows a hint while it is empty."""
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView
 
 from ..controllers.card_model import CardListModel
 from .card_delegate import CardDelegate
+from .empty_hint import paint_empty_hint
 
 
 class CardListView(QListView):
@@ -57,9 +57,4 @@ class CardListView(QListView):
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
-        if self.model() is not None and self.model().rowCount() == 0:
-            painter = QPainter(self.viewport())
-            painter.setPen(QColor("#8a91a0"))
-            painter.drawText(self.viewport().rect().adjusted(24, 24, -24, -24),
-                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                             self._empty_hint)
+        paint_empty_hint(self, self._empty_hint)

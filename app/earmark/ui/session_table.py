@@ -4,10 +4,10 @@ so a thousand rows cost nothing), the title stretching, and a hint while it is e
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView
 
 from ..controllers.library import Column, SessionTableModel
+from .empty_hint import paint_empty_hint
 
 # Sample texts that size each column (a little wider than the widest usual value).
 _SAMPLES = {Column.DATE: "2026-11-24 14:30", Column.DURATION: "Duration",
@@ -51,9 +51,4 @@ class SessionTable(QTableView):
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
-        if self.model() is not None and self.model().rowCount() == 0:
-            painter = QPainter(self.viewport())
-            painter.setPen(QColor("#8a91a0"))
-            painter.drawText(self.viewport().rect().adjusted(24, 24, -24, -24),
-                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                             self.empty_hint)
+        paint_empty_hint(self, self.empty_hint)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..controllers.card_model import CardRole
 from ..controllers.library import (
     SessionCardModel,
     answer_cards,
@@ -27,13 +26,13 @@ from ..controllers.library import (
 from ..core.session import SavedSession
 from .card_list_view import CardListView
 from .message_banner import MessageBanner
+from .selection_link import SelectionLink
 
 
 class SessionView(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.session: SavedSession | None = None
-        self._linking = False
         self.transcript = SessionCardModel(self)
         self.answers = SessionCardModel(self)
 
@@ -56,10 +55,7 @@ class SessionView(QWidget):
         self.answer_view = CardListView("No LLM answers were saved for this session.")
         self.answer_view.setObjectName("savedAnswerView")
         self.answer_view.setModel(self.answers)
-        self.transcript_view.selectionModel().selectionChanged.connect(
-            lambda sel, _old: self._link(sel, self.answer_view))
-        self.answer_view.selectionModel().selectionChanged.connect(
-            lambda sel, _old: self._link(sel, self.transcript_view))
+        SelectionLink(self.transcript_view, self.answer_view)
 
         self.analysis_view = QTextBrowser(objectName="analysis")
         self.analysis_view.setOpenExternalLinks(True)
@@ -157,14 +153,6 @@ class SessionView(QWidget):
         if row is not None and self.session is not None:
             view.scrollTo(view.model().index(row), CardListView.ScrollHint.PositionAtCenter)
 
-    def _link(self, selected: QItemSelection, target: CardListView) -> None:
-        if self._linking or selected.isEmpty():
-            return
-        self._linking = True  # selecting in the target must not echo back
-        try:
-            target.select_order(selected.indexes()[0].data(CardRole.ORDER))
-        finally:
-            self._linking = False
 
 
 def _pane(title: str, view: QWidget, caption: QLabel | None = None) -> QWidget:
