@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -24,5 +27,14 @@ def start_virtual_mic() -> None:
 
 
 def play(path: Path) -> subprocess.Popen:
-    """Speak `path` into the microphone, in real time, in the background."""
-    return subprocess.Popen([str(TOOL), "play", str(path)])
+    """Speak `path` into the microphone, in real time, in the background (in its own process
+    group, so `stop` ends paplay too, not only the wrapper script)."""
+    return subprocess.Popen([str(TOOL), "play", str(path)], start_new_session=True)
+
+
+def stop(player: subprocess.Popen) -> None:
+    """Stop playing now, so nothing leaks into the next test's microphone."""
+    if player.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(player.pid, signal.SIGTERM)
+    player.wait(10)

@@ -41,16 +41,14 @@ def window(qtbot, settings, memory_keyring, store):
                        make_source=source or (lambda: WavFileSource(speech_file(SPEECH),
                                                                     realtime=realtime)),
                        store=store)
-        qtbot.addWidget(w)
+        # pytest-qt closes its widgets before fixture teardown: a test that failed mid-session
+        # must still end the session, threads included, before the window goes.
+        qtbot.addWidget(w, before_close_func=lambda win: win.controller.shutdown())
         w.show()
-        windows.append(w)
         return w, server
 
     servers: list[ReplayServer] = []
-    windows: list[MainWindow] = []
     yield make
-    for w in windows:  # a test that failed mid-session still ends it, threads included
-        w.controller.shutdown()
     for server in servers:
         server.__exit__(None, None, None)
 
