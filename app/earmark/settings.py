@@ -36,6 +36,9 @@ class Key(StrEnum):
     SPLITTER_STATE = "window/splitter"
     HINT_DISMISSED = "window/first_run_hint_dismissed"
     SESSIONS_DIR = "sessions/folder"
+    ANALYSE_ON_STOP = "analysis/on_stop"
+    ANALYSIS_FALLBACKS = "analysis/fallback_models"  # comma-separated, at most two
+    ANALYSIS_GATEWAY_URL = "analysis/gateway_url"
 
 
 _DEFAULTS: dict[Key, Any] = {
@@ -55,6 +58,9 @@ _DEFAULTS: dict[Key, Any] = {
     Key.SPLITTER_STATE: None,
     Key.HINT_DISMISSED: False,
     Key.SESSIONS_DIR: "",
+    Key.ANALYSE_ON_STOP: True,
+    Key.ANALYSIS_FALLBACKS: "",
+    Key.ANALYSIS_GATEWAY_URL: "",
 }
 
 

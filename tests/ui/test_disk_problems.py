@@ -130,6 +130,7 @@ def test_a_full_disk_is_reported_and_nothing_is_lost(qtbot, live_window, tmp_pat
     # the disk works again: the backlog is written, the user is told, the session goes on
     qtbot.waitUntil(lambda: len(_on_disk(folder)) >= 6, timeout=3000)
     qtbot.waitUntil(lambda: "Saving works again" in w.status.currentMessage(), timeout=3000)
+    assert w.banner.text == ""  # the disk-full message is gone with the problem
     qtbot.waitUntil(lambda: _shown(w) == TURNS, timeout=TURN_EVERY_MS + 3000)
     with qtbot.waitSignal(w.controller.session_ended, timeout=8000):
         w.controller.stop_session()

@@ -28,7 +28,7 @@ from ..core.protocol import (
     Termination,
     Turn,
 )
-from ..core.session import SessionMeta, SessionStore
+from ..core.session import SessionMeta, SessionRecorder, SessionStore
 from ..core.turns import TranscriptTurn, TurnAnswer, TurnAssembler, TurnChange
 from ..workers.audio_capture import AudioCaptureWorker
 from ..workers.audio_sources import AudioSource
@@ -77,15 +77,20 @@ class LiveSessionController(QObject):
     problem = Signal(str)  # something the user must read; the session may go on
     notice = Signal(str)  # transient information
     session_ended = Signal(str)  # a summary sentence for the status bar
+    storage_problem = Signal(str)  # the session cannot be saved (for now); it goes on
+    storage_recovered = Signal()
 
     def __init__(self, store: SessionStore | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.recording = SessionRecording(store, self) if store is not None else None
         if self.recording is not None:
-            self.recording.problem.connect(self.problem)
+            self.recording.problem.connect(self.storage_problem)
+            self.recording.resolved.connect(self.storage_recovered)
             self.recording.resolved.connect(
                 lambda: self.notice.emit("Saving works again; nothing was lost."))
         self.saved_folder: str | None = None
+        # the finished session's recorder: it still takes the analysis (set_analysis)
+        self.finished_recorder: SessionRecorder | None = None
         self.transcript = CardListModel(self)
         self.answers = CardListModel(self)
         self.assembler = TurnAssembler()
@@ -119,6 +124,7 @@ class LiveSessionController(QObject):
         self.transcript.clear()
         self.answers.clear()
         self.saved_folder = None
+        self.finished_recorder = None
         if self.recording is not None:
             self.recording.begin(SessionMeta(
                 title=config.prompt_name or "Session", engine=config.engine_label,
@@ -144,6 +150,11 @@ class LiveSessionController(QObject):
         """Record the next sessions in `store` (the current one finishes where it started)."""
         if self.recording is not None:
             self.recording.store = store
+
+    @property
+    def last_config(self) -> SessionConfig | None:
+        """The configuration of the running or last session."""
+        return self._config
 
     def elapsed_seconds(self) -> float:
         return time.monotonic() - self._started_at if self.state != SessionState.IDLE else 0.0
@@ -201,9 +212,9 @@ class LiveSessionController(QObject):
         change, turn = self.assembler.apply(message)
         if change == TurnChange.IGNORED:
             return
-        self.transcript.upsert(self._turn_card(turn))
         if self.recording is not None and change in (TurnChange.FINALISED, TurnChange.FORMATTED):
-            self.recording.add_turn(turn)
+            self.recording.add_turn(turn)  # on disk before on screen: a crash loses neither
+        self.transcript.upsert(self._turn_card(turn))
         if change == TurnChange.FINALISED and self._config and self._config.llm_model \
                 and self.answers.row_of(turn.order) is None:
             self.answers.upsert(Card(turn.order, f"Turn {turn.order + 1}", "Thinking…",
@@ -308,7 +319,9 @@ class LiveSessionController(QObject):
         sent_ms = duration_ms(self._stream.audio_bytes_sent) if self._stream else 0
         self._capture = self._capture_thread = self._stream = self._stream_thread = None
         if self.recording is not None:
+            recorder = self.recording.recorder
             self.saved_folder = self.recording.finish()
+            self.finished_recorder = recorder if self.saved_folder else None
         self._set_state(SessionState.IDLE)
         self.connection_changed.emit("Disconnected")
         self.session_ended.emit(self._summary(sent_ms))

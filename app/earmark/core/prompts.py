@@ -48,13 +48,22 @@ class Prompt:
         """The `llm_gateway` connection parameter that runs this prompt on every final turn."""
         validate_template(self.turn_template, TURN)
         messages = []
-        system = self._system_text()
+        system = self.system_text()
         if system:
             messages.append(ChatMessage("system", system))
         messages.append(ChatMessage("user", self.turn_template))
         return LLMGatewayConfig(model=model, messages=tuple(messages), max_tokens=max_tokens)
 
-    def _system_text(self) -> str:
+    @property
+    def analysis_template(self) -> str:
+        """The whole-session template; a prompt without one asks its per-turn question of
+        the whole transcript."""
+        if self.session_template.strip():
+            return self.session_template
+        return self.turn_template.replace("{{" + TURN + "}}", "{{" + TRANSCRIPT + "}}")
+
+    def system_text(self) -> str:
+        """The system message: the prompt's own, plus the answer language when one is set."""
         parts = [self.system.strip()]
         if self.language.strip():
             parts.append(f"Answer in {self.language.strip()}.")
@@ -72,6 +81,26 @@ def validate_template(template: str, placeholder: str) -> None:
     if "{{" + placeholder + "}}" not in template:
         raise PromptError(f"The template must contain {{{{{placeholder}}}}}, where the "
                           f"{'turn' if placeholder == TURN else 'transcript'} goes.")
+
+
+def validate_prompt(prompt: Prompt) -> None:
+    """Everything a saved prompt must satisfy; PromptError names the field at fault."""
+    if not prompt.name.strip():
+        raise PromptError("The prompt needs a name.")
+    if not prompt.turn_template.strip():
+        raise PromptError("The per-turn template is empty; write it with {{turn}}.")
+    try:
+        validate_template(prompt.turn_template, TURN)
+    except PromptError as exc:
+        raise PromptError(f"Per-turn template: {exc}") from None
+    if prompt.session_template.strip():
+        try:
+            validate_template(prompt.session_template, TRANSCRIPT)
+        except PromptError as exc:
+            raise PromptError(f"Whole-session template: {exc}") from None
+    if "{{" in prompt.system or "}}" in prompt.system:
+        raise PromptError("The system message cannot hold placeholders; put {{turn}} or "
+                          "{{transcript}} in the templates.")
 
 
 def custom_prompt(text: str) -> Prompt:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -22,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from .. import APP_NAME, __version__, credentials
-from ..controllers.card_model import CardRole
+from ..analysis_settings import AnalysisSettings
+from ..controllers.analysis import AnalysisController, AnalysisJob, LLMService
 from ..controllers.live_session import LiveSessionController, SessionConfig, SessionState
 from ..controllers.llm_models import ModelCatalog
 from ..core.catalog import (
@@ -32,18 +34,30 @@ from ..core.catalog import (
     GATEWAY_LLM_MODELS,
     speech_models_for,
 )
-from ..core.prompts import Prompt, PromptError, custom_prompt, load_prompts
+from ..core.prompt_library import PromptLibrary
+from ..core.prompts import Prompt, PromptError, custom_prompt
 from ..core.protocol import Region, StreamingParams, cloud_endpoint
-from ..core.session import RecoveryReport, SessionStore
+from ..core.protocol.endpoints import LLM_GATEWAY_URLS
+from ..core.session import (
+    Analysis,
+    RecoveryReport,
+    SessionError,
+    SessionStatus,
+    SessionStore,
+)
 from ..resources import resource
 from ..settings import Key, Settings
 from ..workers.audio_sources import AudioSource, MicrophoneSource
 from ..workers.engine_host import EngineHost, EngineState
+from .analyse_dialog import AnalyseDialog
+from .analysis_panel import AnalysisPanel
 from .card_list_view import CardListView
 from .export_dialog import export_session_dialog
 from .library_window import LibraryWindow
 from .message_banner import MessageBanner
 from .prompt_editor import PromptEditor
+from .prompt_manager import PromptManager
+from .selection_link import SelectionLink
 from .session_status_bar import SessionStatusBar
 from .settings_dialog import SettingsDialog
 
@@ -53,12 +67,16 @@ CUSTOM_PROMPT_ID = "custom"
 CLOUD_MAX_TOKENS = 4000
 EMBEDDED_MAX_TOKENS = 256
 NO_LLM = ""
+GATEWAY_SERVICE = "gateway"
+ENGINE_SERVICE = "engine"
+EMBEDDED_ANALYSIS_MAX_TOKENS = 384  # a local CPU model: brief, and done in seconds
 
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: Settings, engine_host: EngineHost,
                  make_source: Callable[[], AudioSource] | None = None,
-                 store: SessionStore | None = None) -> None:
+                 store: SessionStore | None = None,
+                 prompt_library: PromptLibrary | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.engine_host = engine_host
@@ -69,10 +87,12 @@ class MainWindow(QMainWindow):
         self.model_catalog = ModelCatalog(self)
         self.model_catalog.models_loaded.connect(self._on_engine_models)
         self._engine_llms = [(m.label, m.id) for m in EMBEDDED_LLM_MODELS]
-        self.prompts = load_prompts(resource("prompts"))
+        self.prompt_library = prompt_library or PromptLibrary(resource("prompts"))
+        self.analysis = AnalysisController(self)
+        self._session_prompt: Prompt | None = None
+        self._session_engine = ""
         self._custom_prompt_text = settings.get(Key.CUSTOM_PROMPT)
         self._close_when_idle = False
-        self._linking = False
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(QIcon(str(resource("icons", "earmark.svg"))))
         self.resize(1180, 760)
@@ -99,18 +119,17 @@ class MainWindow(QMainWindow):
         self.speech_combo = QComboBox(toolTip="Speech model")
         self.llm_combo = QComboBox(toolTip="LLM that answers each turn")
         self.prompt_combo = QComboBox(toolTip="What the LLM is asked about each turn")
-        for prompt in self.prompts:
-            self.prompt_combo.addItem(prompt.name, prompt.id)
-            self.prompt_combo.setItemData(self.prompt_combo.count() - 1,
-                                          prompt.turn_template, Qt.ItemDataRole.ToolTipRole)
-        self.prompt_combo.addItem("Custom prompt…", CUSTOM_PROMPT_ID)
-        self.edit_prompt_button = QToolButton(text="Edit…", toolTip="Write your own prompt")
+        self._fill_prompts(self.settings.get(Key.PROMPT_ID))
+        self.edit_prompt_button = QToolButton(text="Edit…", toolTip="Write a one-off prompt")
+        self.prompts_button = QToolButton(text="Prompts…",
+                                          toolTip="Add, edit, duplicate or delete prompts")
         self.start_button = QPushButton("Start", objectName="startButton")
         self.start_button.setToolTip("Start or stop listening (Ctrl+R)")
         self.start_button.setMinimumWidth(120)
         self.engine_combo.currentIndexChanged.connect(self._on_engine_changed)
         self.prompt_combo.activated.connect(self._on_prompt_activated)
         self.edit_prompt_button.clicked.connect(self.edit_custom_prompt)
+        self.prompts_button.clicked.connect(self.manage_prompts)
         self.start_button.clicked.connect(self.toggle_session)
 
         bar = QWidget(objectName="controlBar")
@@ -124,6 +143,7 @@ class MainWindow(QMainWindow):
             row.addWidget(caption)
             row.addWidget(widget, 1 if widget is self.prompt_combo else 0)
         row.addWidget(self.edit_prompt_button)
+        row.addWidget(self.prompts_button)
         row.addSpacing(12)
         row.addWidget(self.start_button)
         self.control_bar = bar
@@ -139,22 +159,27 @@ class MainWindow(QMainWindow):
             "The LLM's answer to each finished turn appears here, next to its turn.")
         self.answer_view.setObjectName("answerView")
         self.answer_view.setModel(self.controller.answers)
-        self.transcript_view.selectionModel().selectionChanged.connect(
-            lambda sel, _old: self._link_selection(sel, self.transcript_view, self.answer_view))
-        self.answer_view.selectionModel().selectionChanged.connect(
-            lambda sel, _old: self._link_selection(sel, self.answer_view, self.transcript_view))
+        SelectionLink(self.transcript_view, self.answer_view)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(_pane("Live transcript", self.transcript_view))
         self.splitter.addWidget(_pane("LLM answers", self.answer_view))
         self.splitter.setSizes([620, 520])
+        self.analysis_panel = AnalysisPanel()
+        self.analysis_panel.cancel_button.clicked.connect(self.analysis.cancel)
+        self.vertical_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.vertical_splitter.setChildrenCollapsible(False)
+        self.vertical_splitter.addWidget(self.splitter)
+        self.vertical_splitter.addWidget(self.analysis_panel)
+        self.vertical_splitter.setStretchFactor(0, 3)
+        self.vertical_splitter.setStretchFactor(1, 2)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.control_bar)
         layout.addWidget(self.banner)
-        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.vertical_splitter, 1)
         self.setCentralWidget(central)
 
     def _build_menus(self) -> None:
@@ -173,6 +198,14 @@ class MainWindow(QMainWindow):
         self.export_action.triggered.connect(self.export_session)
         for action in (self.library_action, self.export_action):
             action.setEnabled(action is self.library_action and self.store is not None)
+        self.analyse_action = QAction("&Analyse a session…", self,
+                                      shortcut=QKeySequence("Ctrl+Shift+A"),
+                                      enabled=self.store is not None)
+        self.analyse_action.triggered.connect(self.analyse_saved_session)
+        self.cancel_analysis_action = QAction("&Cancel the analysis", self, enabled=False)
+        self.cancel_analysis_action.triggered.connect(self.analysis.cancel)
+        prompts_action = QAction("&Prompts…", self)
+        prompts_action.triggered.connect(self.manage_prompts)
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         file_menu.addAction(self.library_action)
@@ -181,7 +214,12 @@ class MainWindow(QMainWindow):
         file_menu.addAction(settings_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
-        menu.addMenu("&Session").addAction(self.toggle_action)
+        session_menu = menu.addMenu("&Session")
+        session_menu.addAction(self.toggle_action)
+        session_menu.addSeparator()
+        session_menu.addAction(self.analyse_action)
+        session_menu.addAction(self.cancel_analysis_action)
+        session_menu.addAction(prompts_action)
         menu.addMenu("&Help").addAction(about_action)
 
     def _connect_controller(self) -> None:
@@ -192,8 +230,18 @@ class MainWindow(QMainWindow):
         c.session_id_changed.connect(self.status.set_session_id)
         c.level_changed.connect(self.status.level_meter.set_level)
         c.problem.connect(lambda text: self.banner.show_message(text, "error"))
+        c.storage_problem.connect(lambda text: self.banner.show_message(text, "error", "storage"))
+        c.storage_recovered.connect(lambda: self.banner.clear("storage"))
         c.notice.connect(lambda text: self.status.showMessage(text, 8000))
         c.session_ended.connect(self._on_session_ended)
+        a = self.analysis
+        a.started.connect(self._on_analysis_started)
+        a.progress.connect(lambda text: self.analysis_panel.set_status(text))
+        a.delta.connect(self.analysis_panel.append)
+        a.finished.connect(self._on_analysis_finished)
+        a.failed.connect(self._on_analysis_failed)
+        a.cancelled.connect(self._on_analysis_cancelled)
+        a.save_failed.connect(lambda text: self.banner.show_message(text, "error"))
 
     def _restore(self) -> None:
         geometry = self.settings.get(Key.WINDOW_GEOMETRY)
@@ -223,6 +271,8 @@ class MainWindow(QMainWindow):
             return
         self.banner.hide()
         self._save_choices()
+        self._session_prompt = self.current_prompt()
+        self._session_engine = self.current_engine()
         log.info("starting a session: engine=%s speech=%s llm=%s", self.current_engine(),
                  config.params.speech_model, config.llm_model)
         self.controller.start_session(config)
@@ -266,7 +316,10 @@ class MainWindow(QMainWindow):
                 return custom_prompt(self._custom_prompt_text)
             except PromptError as exc:
                 raise SessionSetupError(f"Custom prompt: {exc}") from None
-        return next(p for p in self.prompts if p.id == prompt_id)
+        prompt = self.prompt_library.get(prompt_id)
+        if prompt is None:
+            raise SessionSetupError("The selected prompt no longer exists; choose another.")
+        return prompt
 
     def edit_custom_prompt(self) -> None:
         dialog = PromptEditor(self._custom_prompt_text, self)
@@ -274,6 +327,146 @@ class MainWindow(QMainWindow):
             self._custom_prompt_text = dialog.editor.toPlainText().strip()
             self.settings.set(Key.CUSTOM_PROMPT, self._custom_prompt_text)
             self.prompt_combo.setCurrentIndex(self.prompt_combo.findData(CUSTOM_PROMPT_ID))
+
+    def manage_prompts(self) -> None:
+        """The prompt library; the dropdown follows every change made there."""
+        dialog = PromptManager(self.prompt_library, self.prompt_combo.currentData() or "", self)
+        dialog.prompts_changed.connect(
+            lambda: self._fill_prompts(self.prompt_combo.currentData()))
+        dialog.exec()
+        chosen = dialog.selected_prompt()
+        self._fill_prompts(chosen.id if chosen is not None else self.prompt_combo.currentData())
+
+    def _fill_prompts(self, selected: str | None) -> None:
+        self.prompt_combo.blockSignals(True)
+        self.prompt_combo.clear()
+        for group in (self.prompt_library.builtins, self.prompt_library.user):
+            if group and self.prompt_combo.count():
+                self.prompt_combo.insertSeparator(self.prompt_combo.count())
+            for prompt in group:
+                self.prompt_combo.addItem(prompt.name, prompt.id)
+                self.prompt_combo.setItemData(self.prompt_combo.count() - 1,
+                                              prompt.turn_template, Qt.ItemDataRole.ToolTipRole)
+        self.prompt_combo.insertSeparator(self.prompt_combo.count())
+        self.prompt_combo.addItem("Custom prompt…", CUSTOM_PROMPT_ID)
+        self.prompt_combo.setCurrentIndex(max(0, self.prompt_combo.findData(selected)))
+        self.prompt_combo.blockSignals(False)
+
+    # --- whole-session analysis ------------------------------------------------------------
+
+    def llm_service(self, kind: str) -> LLMService:
+        """Where an analysis goes: the LLM Gateway with the API key (by region, or the URL
+        set in Settings) and the fallback models, or the embedded engine with its token."""
+        prefs = AnalysisSettings.load(self.settings)
+        if kind == ENGINE_SERVICE:
+            endpoint = self.engine_host.endpoint()
+            if endpoint is None or self.engine_host.state != EngineState.READY:
+                raise SessionSetupError(self.engine_host.message
+                                        or "The embedded engine is not ready yet.")
+            return LLMService(endpoint.llm_base_url, endpoint.credential, "embedded engine")
+        try:
+            key = credentials.load_api_key()
+        except credentials.CredentialsUnavailable as exc:
+            raise SessionSetupError(str(exc)) from None
+        if not key:
+            raise SessionSetupError("Enter your AssemblyAI API key in File → Settings to "
+                                    "analyse with the LLM Gateway, or choose a local model.")
+        base = prefs.gateway_url or LLM_GATEWAY_URLS[Region(self.settings.get(Key.CLOUD_REGION))]
+        return LLMService(base, key, "AssemblyAI LLM Gateway", prefs.fallbacks)
+
+    def start_analysis(self, transcript: str, prompt: Prompt, model: str, service_kind: str,
+                       title: str, save) -> bool:
+        if not transcript.strip():
+            self.status.showMessage("Nothing to analyse: the transcript is empty.", 8000)
+            return False
+        try:
+            service = self.llm_service(service_kind)
+        except SessionSetupError as exc:
+            self.analysis_panel.begin(title, prompt.name, model, "")
+            self.analysis_panel.fail(str(exc))
+            return False
+        max_tokens = EMBEDDED_ANALYSIS_MAX_TOKENS if service_kind == ENGINE_SERVICE \
+            else CLOUD_MAX_TOKENS
+        return self.analysis.start(AnalysisJob(transcript, prompt, model, service, title,
+                                               max_tokens, save))
+
+    def _analyse_finished_session(self) -> None:
+        """On Stop: the session's prompt on its whole transcript, with the session's LLM."""
+        config, prompt = self.controller.last_config, self._session_prompt
+        if config is None or prompt is None or not config.llm_model \
+                or not AnalysisSettings.load(self.settings).analyse_on_stop:
+            return
+        recorder = self.controller.finished_recorder
+        save = None
+        if recorder is not None:
+            def save(analysis: Analysis) -> None:
+                if not recorder.set_analysis(analysis):
+                    raise SessionError(recorder.last_error or "the disk refused it")
+        kind = ENGINE_SERVICE if self._session_engine == EMBEDDED_ENGINE else GATEWAY_SERVICE
+        self.start_analysis(self.controller.assembler.full_text(), prompt, config.llm_model,
+                            kind, "this session", save)
+
+    def analyse_saved_session(self) -> None:
+        """“Analyse…”: any saved session, with any prompt and model."""
+        if self.store is None:
+            return
+        try:
+            summaries = self.store.list_sessions()
+        except OSError as exc:
+            self.banner.show_message(f"The sessions cannot be listed: {exc}")
+            return
+        sessions = [(f"{s.title or s.folder.name} — {s.folder.name}", str(s.folder))
+                    for s in summaries if s.status == SessionStatus.COMPLETE]
+        models = [(f"{m} — AssemblyAI LLM Gateway", f"{GATEWAY_SERVICE}|{m}")
+                  for m in GATEWAY_LLM_MODELS]
+        if self.engine_host.state == EngineState.READY:
+            models = [(f"{label} — embedded engine", f"{ENGINE_SERVICE}|{model_id}")
+                      for label, model_id in self._engine_llms] + models
+        current_llm = self.llm_combo.currentData() or ""
+        kind = ENGINE_SERVICE if self.current_engine() == EMBEDDED_ENGINE else GATEWAY_SERVICE
+        prompts = self.prompt_library.all()
+        dialog = AnalyseDialog(sessions, prompts, models,
+                               session=self.controller.saved_folder or "",
+                               prompt_id=self.prompt_combo.currentData() or "",
+                               model=f"{kind}|{current_llm}", parent=self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        folder, prompt_id, model_data = dialog.choice()
+        self.analyse_folder(folder, self.prompt_library.get(prompt_id), *model_data.split("|", 1))
+
+    def analyse_folder(self, folder: str, prompt: Prompt | None, service_kind: str,
+                       model: str) -> bool:
+        if self.store is None or prompt is None:
+            return False
+        try:
+            saved = self.store.load(folder)
+        except (SessionError, OSError) as exc:
+            self.banner.show_message(f"The session cannot be read: {exc}")
+            return False
+        transcript = "\n".join(t.text for t in saved.turns if t.text)
+        return self.start_analysis(transcript, prompt, model, service_kind,
+                                   saved.meta.title or saved.folder.name,
+                                   lambda analysis: self.store.set_analysis(saved.folder,
+                                                                            analysis))
+
+    def _on_analysis_started(self, job: AnalysisJob) -> None:
+        self.analysis_panel.begin(job.title, job.prompt.name, job.model, job.service.label)
+        self.cancel_analysis_action.setEnabled(True)
+
+    def _on_analysis_finished(self, analysis: Analysis) -> None:
+        self.analysis_panel.finish(analysis)
+        self.cancel_analysis_action.setEnabled(False)
+        self.status.showMessage(f"Analysis by {analysis.model} done.", 8000)
+
+    def _on_analysis_failed(self, message: str) -> None:
+        if not self.analysis_panel.isVisible():
+            self.analysis_panel.begin("", "", "", "")
+        self.analysis_panel.fail(message)
+        self.cancel_analysis_action.setEnabled(False)
+
+    def _on_analysis_cancelled(self) -> None:
+        self.analysis_panel.cancelled()
+        self.cancel_analysis_action.setEnabled(False)
 
     def open_library(self) -> None:
         if self.store is None:
@@ -363,8 +556,9 @@ class MainWindow(QMainWindow):
         self.start_button.setEnabled(not loading and state != SessionState.STOPPING)
         self.toggle_action.setText("&Stop" if not idle else "&Start")
         self.export_action.setEnabled(idle and bool(self.controller.saved_folder))
+        self.analyse_action.setEnabled(self.store is not None)
         for widget in (self.engine_combo, self.speech_combo, self.llm_combo, self.prompt_combo,
-                       self.edit_prompt_button):
+                       self.edit_prompt_button, self.prompts_button):
             widget.setEnabled(idle)
 
     def _on_session_state(self, state: str) -> None:
@@ -392,16 +586,8 @@ class MainWindow(QMainWindow):
         self.status.showMessage(summary)
         if self._close_when_idle:
             self.close()
-
-    def _link_selection(self, selected: QItemSelection, source: CardListView,
-                        target: CardListView) -> None:
-        if self._linking or selected.isEmpty():
             return
-        self._linking = True  # selecting in the target must not echo back
-        try:
-            target.select_order(selected.indexes()[0].data(CardRole.ORDER))
-        finally:
-            self._linking = False
+        self._analyse_finished_session()
 
     def _save_choices(self) -> None:
         engine = self.current_engine()
@@ -427,6 +613,7 @@ class MainWindow(QMainWindow):
             self.controller.stop_session()
             event.ignore()
             return
+        self.analysis.cancel()
         self.settings.set(Key.WINDOW_GEOMETRY, self.saveGeometry())
         self.settings.set(Key.SPLITTER_STATE, self.splitter.saveState())
         self._save_choices()

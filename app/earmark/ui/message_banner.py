@@ -17,16 +17,23 @@ class MessageBanner(QFrame):
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton(text="✕", autoRaise=True, toolTip="Dismiss")
         close.clicked.connect(self.hide)
+        self.topic = ""
         layout.addWidget(self.label, 1)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
 
-    def show_message(self, text: str, kind: str = "error") -> None:
+    def show_message(self, text: str, kind: str = "error", topic: str = "") -> None:
+        """`topic` lets whoever raised a message take it down again (`clear`)."""
+        self.topic = topic
         self.setProperty("kind", kind)
         self.style().unpolish(self)
         self.style().polish(self)
         self.label.setText(text)
         self.show()
+
+    def clear(self, topic: str) -> None:
+        if self.isVisible() and self.topic == topic:
+            self.hide()
 
     @property
     def text(self) -> str:

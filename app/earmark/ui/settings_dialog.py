@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -18,6 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from .. import credentials
+from ..analysis_settings import AnalysisSettings, normalise_http_url
+from ..core.catalog import GATEWAY_LLM_MODELS
 from ..core.protocol.endpoints import Region, normalise_ws_url
 from ..core.session import default_sessions_root
 from ..settings import Key, Settings
@@ -64,6 +68,7 @@ class SettingsDialog(QDialog):
         form.addRow("Region", self.region_combo)
         form.addRow("Custom streaming URL", self.url_edit)
         form.addRow("Sessions folder", folder_row)
+        analysis = self._build_analysis_section(AnalysisSettings.load(settings))
         note = QLabel("The key is kept in your system keyring, never in a file. Without a key, "
                       "Earmark transcribes offline with its embedded engine.", wordWrap=True)
         note.setObjectName("hint")
@@ -73,9 +78,36 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(analysis)
         layout.addWidget(note)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
+
+    def _build_analysis_section(self, prefs: AnalysisSettings) -> QGroupBox:
+        """Whole-session analysis: on Stop or not, and the Gateway's fallback models."""
+        self.analyse_on_stop_check = QCheckBox("Analyse each session when it stops",
+                                               checked=prefs.analyse_on_stop)
+        self.fallback_combos: list[QComboBox] = []
+        for i in range(2):
+            combo = QComboBox(toolTip="Tried by the LLM Gateway when the chosen model fails")
+            combo.addItem("None", "")
+            for model in GATEWAY_LLM_MODELS:
+                combo.addItem(model, model)
+            current = prefs.fallbacks[i] if i < len(prefs.fallbacks) else ""
+            if current and combo.findData(current) < 0:
+                combo.addItem(current, current)  # a model the catalogue here does not list
+            combo.setCurrentIndex(max(0, combo.findData(current)))
+            self.fallback_combos.append(combo)
+        self.gateway_url_edit = QLineEdit(prefs.gateway_url)
+        self.gateway_url_edit.setPlaceholderText("Optional: https://proxy.example:8443 "
+                                                 "(default: by region)")
+        box = QGroupBox("Session analysis")
+        form = QFormLayout(box)
+        form.addRow(self.analyse_on_stop_check)
+        form.addRow("First fallback model", self.fallback_combos[0])
+        form.addRow("Second fallback model", self.fallback_combos[1])
+        form.addRow("LLM Gateway URL", self.gateway_url_edit)
+        return box
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Sessions folder",
@@ -105,6 +137,11 @@ class SettingsDialog(QDialog):
             self._show_error(f"Sessions cannot be saved in {folder}: "
                              f"{exc.strerror or exc}. Choose another folder.")
             return
+        try:
+            gateway_url = normalise_http_url(self.gateway_url_edit.text())
+        except ValueError as exc:
+            self._show_error(f"The LLM Gateway URL is not usable: {exc}")
+            return
         new_key = self.key_edit.text().strip()
         if new_key:
             try:
@@ -116,4 +153,8 @@ class SettingsDialog(QDialog):
         self._settings.set(Key.CLOUD_CUSTOM_URL, url)
         default = default_sessions_root()
         self._settings.set(Key.SESSIONS_DIR, "" if folder == default else str(folder))
+        fallbacks = tuple(dict.fromkeys(c.currentData() for c in self.fallback_combos
+                                        if c.currentData()))
+        AnalysisSettings(self.analyse_on_stop_check.isChecked(), fallbacks,
+                         gateway_url).save(self._settings)
         super().accept()

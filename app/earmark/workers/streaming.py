@@ -207,7 +207,9 @@ class StreamingWorker(QObject):
         if app is None:
             return
         app.keep_running = False
-        sock = app.sock
-        if sock is not None:
-            with contextlib.suppress(OSError, websocket.WebSocketException):
-                sock.shutdown()
+        raw = getattr(app.sock, "sock", None)
+        if raw is not None:
+            # shutdown, not close: the session thread blocked in select() on this socket wakes
+            # up to an end of stream, reports the close and returns.
+            with contextlib.suppress(OSError):
+                raw.shutdown(socket.SHUT_RDWR)

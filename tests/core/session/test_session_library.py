@@ -210,3 +210,17 @@ def test_rename_and_delete_only_touch_folders_inside_the_root(store, tmp_path):
     with pytest.raises(SessionNotFoundError):
         store.delete(store.root)
     assert outside.exists()
+
+
+def test_a_finished_session_gets_its_analysis(tmp_path):
+    from earmark.core.session import Analysis, SessionBusyError, SessionMeta, SessionStore
+
+    store = SessionStore(tmp_path, use_trash=False)
+    recorder = store.create(SessionMeta(title="Sync"))
+    with pytest.raises(SessionBusyError):
+        store.set_analysis(recorder.folder, Analysis("too early", "m", "p"))
+    recorder.finish()
+    store.set_analysis(recorder.folder, Analysis("Ship on Friday.", "smollm2-135m", "Summary"))
+    saved = store.load(recorder.folder)
+    assert saved.analysis.text == "Ship on Friday." and saved.analysis.model == "smollm2-135m"
+    assert saved.meta.title == "Sync"

