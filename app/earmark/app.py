@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import sys
@@ -51,8 +52,19 @@ def build_main_window(settings: Settings) -> MainWindow:
     return window
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="earmark", description="A live transcript and an LLM's reading of every turn.")
+    parser.add_argument("file", nargs="?", help="a recording to transcribe (WAV, FLAC, MP3, "
+                        "M4A, OGG) as soon as the engine is ready")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    known, _qt_args = parser.parse_known_args(argv[1:])  # Qt takes its own (-platform, …)
+    return known
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
+    args = parse_args(argv)
     log_file = setup_logging()
     log.info("%s %s starting; log file %s", APP_NAME, __version__, log_file)
     app = create_app(argv)
@@ -62,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     window = build_main_window(settings)
     window.show()
     QTimer.singleShot(0, window.engine_host.start)
+    QTimer.singleShot(0, window.devices.start)
+    if args.file:
+        window.open_file_when_ready(args.file)
     app.aboutToQuit.connect(window.controller.shutdown)
     app.aboutToQuit.connect(window.engine_host.stop)
     with loop:

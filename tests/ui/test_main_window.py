@@ -11,46 +11,8 @@ from PySide6.QtCore import Qt
 from earmark import credentials
 from earmark.controllers.card_model import CardState
 from earmark.controllers.live_session import SessionState
-from earmark.core.catalog import CLOUD_ENGINE
-from earmark.core.session import SessionStatus, SessionStore
-from earmark.settings import Key
-from earmark.ui.main_window import MainWindow
-from earmark.workers.audio_sources import MicrophoneSource, WavFileSource
-from earmark.workers.engine_host import EngineHost
-from tests.conftest import speech_file
-from tests.support.replay_server import ReplayServer, load_scenario
-
-SPEECH = "misc/jfk.wav"
-
-
-@pytest.fixture
-def store(tmp_path):
-    return SessionStore(tmp_path / "sessions", use_trash=False)
-
-
-@pytest.fixture
-def window(qtbot, settings, memory_keyring, store):
-    def make(scenario: str, key: str = "test-key", realtime: bool = True,
-             source=None) -> tuple[MainWindow, ReplayServer]:
-        server = ReplayServer(load_scenario(scenario)).__enter__()
-        servers.append(server)
-        credentials.save_api_key(key)
-        settings.set(Key.ENGINE, CLOUD_ENGINE)
-        settings.set(Key.CLOUD_CUSTOM_URL, server.url)
-        w = MainWindow(settings, EngineHost("whisper-tiny.en"),
-                       make_source=source or (lambda: WavFileSource(speech_file(SPEECH),
-                                                                    realtime=realtime)),
-                       store=store)
-        # pytest-qt closes its widgets before fixture teardown: a test that failed mid-session
-        # must still end the session, threads included, before the window goes.
-        qtbot.addWidget(w, before_close_func=lambda win: win.controller.shutdown())
-        w.show()
-        return w, server
-
-    servers: list[ReplayServer] = []
-    yield make
-    for server in servers:
-        server.__exit__(None, None, None)
+from earmark.core.session import SessionStatus
+from earmark.workers.audio_sources import MicrophoneSource
 
 
 def cards(model) -> list:

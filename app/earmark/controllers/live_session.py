@@ -55,6 +55,7 @@ class SessionConfig:
     engine_label: str
     make_source: Callable[[], AudioSource]
     prompt_name: str = ""
+    title: str = ""  # the session's title on disk; the prompt's name when empty
 
     @property
     def llm_model(self) -> str | None:
@@ -79,6 +80,9 @@ class LiveSessionController(QObject):
     session_ended = Signal(str)  # a summary sentence for the status bar
     storage_problem = Signal(str)  # the session cannot be saved (for now); it goes on
     storage_recovered = Signal()
+    input_warning = Signal(str)  # silence or clipping at a live input
+    input_recovered = Signal()
+    progress = Signal(int, int)  # a file source: ms delivered, ms in all
 
     def __init__(self, store: SessionStore | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -127,7 +131,7 @@ class LiveSessionController(QObject):
         self.finished_recorder = None
         if self.recording is not None:
             self.recording.begin(SessionMeta(
-                title=config.prompt_name or "Session", engine=config.engine_label,
+                title=config.title or config.prompt_name or "Session", engine=config.engine_label,
                 speech_model=config.params.speech_model or "", llm_model=config.llm_model or "",
                 prompt=config.prompt_name))
         self._set_state(SessionState.CONNECTING)
@@ -194,6 +198,9 @@ class LiveSessionController(QObject):
             worker.frame_captured.connect(self.recording.write_audio,
                                           Qt.ConnectionType.DirectConnection)
         worker.level_changed.connect(self.level_changed)
+        worker.input_warning.connect(self.input_warning)
+        worker.input_recovered.connect(self.input_recovered)
+        worker.position_changed.connect(self.progress)
         worker.capture_failed.connect(self._on_capture_failed)
         worker.capture_finished.connect(self._on_capture_finished)
         self._capture, self._capture_thread = worker, thread

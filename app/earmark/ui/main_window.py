@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -25,6 +34,7 @@ from PySide6.QtWidgets import (
 from .. import APP_NAME, __version__, credentials
 from ..analysis_settings import AnalysisSettings
 from ..controllers.analysis import AnalysisController, AnalysisJob, LLMService
+from ..controllers.audio_devices import AudioDevices
 from ..controllers.live_session import LiveSessionController, SessionConfig, SessionState
 from ..controllers.llm_models import ModelCatalog
 from ..core.catalog import (
@@ -47,12 +57,15 @@ from ..core.session import (
 )
 from ..resources import resource
 from ..settings import Key, Settings
-from ..workers.audio_sources import AudioSource, MicrophoneSource
+from ..workers.audio_sources import AudioSource, AudioSourceError, MicrophoneSource
 from ..workers.engine_host import EngineHost, EngineState
+from ..workers.file_source import FAST, REALTIME, FileSource, check_audio_file
 from .analyse_dialog import AnalyseDialog
 from .analysis_panel import AnalysisPanel
+from .audio_files import OPEN_FILTER, dropped_file
 from .card_list_view import CardListView
 from .export_dialog import export_session_dialog
+from .input_picker import InputPicker
 from .library_window import LibraryWindow
 from .message_banner import MessageBanner
 from .prompt_editor import PromptEditor
@@ -76,11 +89,13 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: Settings, engine_host: EngineHost,
                  make_source: Callable[[], AudioSource] | None = None,
                  store: SessionStore | None = None,
-                 prompt_library: PromptLibrary | None = None) -> None:
+                 prompt_library: PromptLibrary | None = None,
+                 devices: AudioDevices | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.engine_host = engine_host
-        self.make_source = make_source or (lambda: MicrophoneSource())
+        self.make_source = make_source or self._microphone
+        self.devices = devices or AudioDevices(self)
         self.store = store
         self.library_window: LibraryWindow | None = None
         self.controller = LiveSessionController(store, self)
@@ -96,6 +111,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(QIcon(str(resource("icons", "earmark.svg"))))
         self.resize(1180, 760)
+        self.setAcceptDrops(True)  # a recording dropped on the window is transcribed
         self._build_controls()
         self._build_panes()
         self._build_menus()
@@ -113,6 +129,11 @@ class MainWindow(QMainWindow):
     # --- construction --------------------------------------------------------------------
 
     def _build_controls(self) -> None:
+        self.input_picker = InputPicker()
+        self.input_picker.select_key(self.settings.get(Key.INPUT_DEVICE))
+        self.input_picker.activated.connect(
+            lambda _i: self.settings.set(Key.INPUT_DEVICE, self.input_picker.selected_key()))
+        self.devices.devices_changed.connect(self.input_picker.set_devices)
         self.engine_combo = QComboBox(toolTip="Where speech is transcribed")
         self.engine_combo.addItem("Embedded (offline)", EMBEDDED_ENGINE)
         self.engine_combo.addItem("AssemblyAI cloud", CLOUD_ENGINE)
@@ -136,8 +157,9 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout(bar)
         row.setContentsMargins(14, 10, 14, 10)
         row.setSpacing(8)
-        for label, widget in (("Engine", self.engine_combo), ("Speech", self.speech_combo),
-                              ("LLM", self.llm_combo), ("Prompt", self.prompt_combo)):
+        for label, widget in (("Input", self.input_picker), ("Engine", self.engine_combo),
+                              ("Speech", self.speech_combo), ("LLM", self.llm_combo),
+                              ("Prompt", self.prompt_combo)):
             caption = QLabel(label, objectName="caption")
             caption.setBuddy(widget)
             row.addWidget(caption)
@@ -185,6 +207,10 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         self.toggle_action = QAction("&Start", self, shortcut=QKeySequence("Ctrl+R"))
         self.toggle_action.triggered.connect(self.toggle_session)
+        self.open_file_action = QAction("&Open a recording…", self,
+                                        shortcut=QKeySequence.StandardKey.Open)
+        self.open_file_action.setToolTip("Transcribe a WAV, FLAC, MP3, M4A or OGG file")
+        self.open_file_action.triggered.connect(self.choose_file)
         settings_action = QAction("&Settings…", self, shortcut=QKeySequence.StandardKey.Preferences)
         settings_action.triggered.connect(self.open_settings)
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
@@ -208,6 +234,7 @@ class MainWindow(QMainWindow):
         prompts_action.triggered.connect(self.manage_prompts)
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.open_file_action)
         file_menu.addAction(self.library_action)
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
@@ -233,6 +260,9 @@ class MainWindow(QMainWindow):
         c.storage_problem.connect(lambda text: self.banner.show_message(text, "error", "storage"))
         c.storage_recovered.connect(lambda: self.banner.clear("storage"))
         c.notice.connect(lambda text: self.status.showMessage(text, 8000))
+        c.input_warning.connect(lambda text: self.banner.show_message(text, "warning", "input"))
+        c.input_recovered.connect(lambda: self.banner.clear("input"))
+        c.progress.connect(self.status.set_progress)
         c.session_ended.connect(self._on_session_ended)
         a = self.analysis
         a.started.connect(self._on_analysis_started)
@@ -263,9 +293,11 @@ class MainWindow(QMainWindow):
         else:
             self.controller.stop_session()
 
-    def start_session(self) -> None:
+    def start_session(self, make_source: Callable[[], AudioSource] | None = None,
+                      title: str = "") -> None:
+        """Start listening: to the chosen input, or to `make_source` (a file) if given."""
         try:
-            config = self._session_config()
+            config = self._session_config(make_source or self.make_source, title)
         except SessionSetupError as exc:
             self.banner.show_message(str(exc), "error")
             return
@@ -277,7 +309,11 @@ class MainWindow(QMainWindow):
                  config.params.speech_model, config.llm_model)
         self.controller.start_session(config)
 
-    def _session_config(self) -> SessionConfig:
+    def _session_config(self, make_source: Callable[[], AudioSource], title: str
+                        ) -> SessionConfig:
+        if make_source == self._microphone and self.input_picker.is_unplugged():
+            raise SessionSetupError(f"{self.input_picker.currentText()}: plug it in, or "
+                                    "choose another input.")
         engine = self.current_engine()
         llm = self.llm_combo.currentData() or None
         prompt = self.current_prompt()
@@ -304,7 +340,61 @@ class MainWindow(QMainWindow):
             endpoint = cloud_endpoint(key, Region(self.settings.get(Key.CLOUD_REGION)),
                                       self.settings.get(Key.CLOUD_CUSTOM_URL) or None)
             label = "AssemblyAI cloud"
-        return SessionConfig(endpoint, params, label, self.make_source, prompt.name)
+        return SessionConfig(endpoint, params, label, make_source, prompt.name, title)
+
+    def _microphone(self) -> AudioSource:
+        """The input chosen in the picker (called on the capture thread)."""
+        return MicrophoneSource(device=self.input_picker.selected_device())
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Transcribe a recording", "", OPEN_FILTER)
+        if path:
+            self.open_file(path)
+
+    def open_file(self, path: str | Path) -> bool:
+        """Transcribe a recording as a session (saved like a live one). The cloud takes audio
+        at real-time pace only; the embedded engine as fast as it keeps up."""
+        path = Path(path)
+        if self.controller.state != SessionState.IDLE:
+            self.banner.show_message(f"Stop the current session before transcribing "
+                                     f"{path.name}.", "info")
+            return False
+        try:
+            check_audio_file(path)
+        except AudioSourceError as exc:
+            log.error("cannot open %s: %s", path, exc)
+            self.banner.show_message(str(exc), "error")
+            return False
+        speed = FAST if self.current_engine() == EMBEDDED_ENGINE else REALTIME
+        log.info("transcribing %s at %sx", path, speed)
+        self.start_session(lambda: FileSource(path, speed=speed), path.stem)
+        return self.controller.state != SessionState.IDLE
+
+    def open_file_when_ready(self, path: str | Path) -> None:
+        """`earmark FILE`: transcribe once the embedded engine is ready (at once otherwise)."""
+        if self.current_engine() != EMBEDDED_ENGINE or self.engine_host.state in (
+                EngineState.READY, EngineState.MISSING, EngineState.FAILED):
+            self.open_file(path)
+            return
+
+        def on_state(_state: str, _message: str) -> None:
+            if self.engine_host.state in (EngineState.LOADING, EngineState.STOPPED):
+                return
+            self.engine_host.state_changed.disconnect(on_state)
+            self.open_file(path)
+
+        self.engine_host.state_changed.connect(on_state)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_file(event.mimeData()) is not None and \
+                self.controller.state == SessionState.IDLE:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = dropped_file(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.open_file(path)
 
     def current_engine(self) -> str:
         return self.engine_combo.currentData()
@@ -557,8 +647,9 @@ class MainWindow(QMainWindow):
         self.toggle_action.setText("&Stop" if not idle else "&Start")
         self.export_action.setEnabled(idle and bool(self.controller.saved_folder))
         self.analyse_action.setEnabled(self.store is not None)
-        for widget in (self.engine_combo, self.speech_combo, self.llm_combo, self.prompt_combo,
-                       self.edit_prompt_button, self.prompts_button):
+        for widget in (self.input_picker, self.engine_combo, self.speech_combo, self.llm_combo,
+                       self.prompt_combo, self.edit_prompt_button, self.prompts_button,
+                       self.open_file_action):
             widget.setEnabled(idle)
 
     def _on_session_state(self, state: str) -> None:
@@ -568,6 +659,8 @@ class MainWindow(QMainWindow):
         if state == SessionState.IDLE:
             self._elapsed_timer.stop()
             self.status.level_meter.reset()
+            self.status.clear_progress()
+            self.banner.clear("input")
         else:
             self._elapsed_timer.start()
 

@@ -1,8 +1,11 @@
-"""The status bar: engine, connection state, session id, elapsed time and the input level."""
+"""The status bar: engine, connection state, session id, elapsed time, the input level, and
+while a file plays, its progress and the time left."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
+import time
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QWidget
 
 from .level_meter import LevelMeter
 
@@ -25,11 +28,15 @@ class SessionStatusBar(QStatusBar):
         self.elapsed_label = QLabel("00:00")
         self.elapsed_label.setObjectName("elapsed")
         self.level_meter = LevelMeter()
+        self.progress = QProgressBar(objectName="fileProgress", textVisible=True)
+        self.progress.setFixedWidth(180)
+        self.progress.hide()
+        self._progress_since = (0.0, 0)
         right = QWidget()
         layout = QHBoxLayout(right)
         layout.setContentsMargins(0, 0, 6, 0)
         layout.setSpacing(14)
-        for widget in (self.engine_label, self.connection_label, self.session_label,
+        for widget in (self.progress, self.engine_label, self.connection_label, self.session_label,
                        self.elapsed_label, self.level_meter):
             layout.addWidget(widget)
         self.addPermanentWidget(right)
@@ -50,3 +57,28 @@ class SessionStatusBar(QStatusBar):
         s = int(seconds)
         self.elapsed_label.setText(f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600
                                    else f"{s // 60:02d}:{s % 60:02d}")
+
+    def set_progress(self, position_ms: int, duration_ms: int) -> None:
+        """A file being transcribed: how far, and how long is left."""
+        if duration_ms <= 0:
+            return
+        now = time.monotonic()
+        if not self.progress.isVisible():
+            self._progress_since = (now, position_ms)
+        self.progress.setRange(0, duration_ms)
+        self.progress.setValue(min(position_ms, duration_ms))
+        self.progress.setFormat(f"%p% · {self._time_left(now, position_ms, duration_ms)}")
+        self.progress.show()
+
+    def _time_left(self, now: float, position_ms: int, duration_ms: int) -> str:
+        """Wall-clock time left at the pace so far (a file may play faster than real time)."""
+        since, from_ms = self._progress_since
+        if now - since < 0.5 or position_ms <= from_ms:
+            return "starting…"
+        pace = (position_ms - from_ms) / 1000 / (now - since)  # audio seconds per second
+        left = round(max(0, duration_ms - position_ms) / 1000 / pace)
+        return f"{left // 60}:{left % 60:02d} left"
+
+    def clear_progress(self) -> None:
+        self.progress.hide()
+        self.progress.reset()
