@@ -4,20 +4,17 @@ shows a remembered device that is unplugged as such instead of silently picking 
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox
-
 from ..workers.audio_inputs import AudioInput
+from .eliding_combo import ElidingComboBox
 
 DEFAULT_INPUT = ""  # the key of "whatever the system's default input is"
 
 
-class InputPicker(QComboBox):
+class InputPicker(ElidingComboBox):
     def __init__(self, parent=None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, min_chars=16)
         self.setToolTip("What Earmark listens to: a microphone, or system audio to transcribe "
                         "a call or a video")
-        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.setMinimumContentsLength(14)
         self._devices: list[AudioInput] = []
         self._wanted = DEFAULT_INPUT
         self._labels: dict[str, str] = {}  # every key seen this run, for an unplugged one

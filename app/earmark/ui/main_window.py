@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -64,6 +65,7 @@ from .analyse_dialog import AnalyseDialog
 from .analysis_panel import AnalysisPanel
 from .audio_files import OPEN_FILTER, dropped_file
 from .card_list_view import CardListView
+from .eliding_combo import ElidingComboBox
 from .export_dialog import export_session_dialog
 from .input_picker import InputPicker
 from .library_window import LibraryWindow
@@ -115,7 +117,7 @@ class MainWindow(QMainWindow):
         self._build_controls()
         self._build_panes()
         self._build_menus()
-        self.status = SessionStatusBar(self)
+        self.status = SessionStatusBar(self.input_picker, self)
         self.setStatusBar(self.status)
         self._elapsed_timer = QTimer(self, interval=500)
         self._elapsed_timer.timeout.connect(
@@ -134,22 +136,28 @@ class MainWindow(QMainWindow):
         self.input_picker.activated.connect(
             lambda _i: self.settings.set(Key.INPUT_DEVICE, self.input_picker.selected_key()))
         self.devices.devices_changed.connect(self.input_picker.set_devices)
-        self.engine_combo = QComboBox(toolTip="Where speech is transcribed")
+        # fits a 1366-pixel laptop: the selectors shorten their text, the popups show all
+        self.engine_combo = ElidingComboBox(min_chars=14, toolTip="Where speech is transcribed")
         self.engine_combo.addItem("Embedded (offline)", EMBEDDED_ENGINE)
         self.engine_combo.addItem("AssemblyAI cloud", CLOUD_ENGINE)
-        self.speech_combo = QComboBox(toolTip="Speech model")
-        self.llm_combo = QComboBox(toolTip="LLM that answers each turn")
-        self.prompt_combo = QComboBox(toolTip="What the LLM is asked about each turn")
+        self.speech_combo = ElidingComboBox(min_chars=12, toolTip="Speech model")
+        self.llm_combo = ElidingComboBox(min_chars=15, toolTip="LLM that answers each turn")
+        self.prompt_combo = ElidingComboBox(min_chars=12,
+                                            toolTip="What the LLM is asked about each turn")
         self._fill_prompts(self.settings.get(Key.PROMPT_ID))
-        self.edit_prompt_button = QToolButton(text="Edit…", toolTip="Write a one-off prompt")
         self.prompts_button = QToolButton(text="Prompts…",
-                                          toolTip="Add, edit, duplicate or delete prompts")
+                                          toolTip="Add, edit, duplicate or delete prompts; the "
+                                          "arrow writes a one-off custom prompt")
+        self.prompts_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        prompt_menu = QMenu(self.prompts_button)
+        prompt_menu.addAction("Manage prompts…", self.manage_prompts)
+        prompt_menu.addAction("Write a custom prompt…", self.edit_custom_prompt)
+        self.prompts_button.setMenu(prompt_menu)
         self.start_button = QPushButton("Start", objectName="startButton")
         self.start_button.setToolTip("Start or stop listening (Ctrl+R)")
         self.start_button.setMinimumWidth(120)
         self.engine_combo.currentIndexChanged.connect(self._on_engine_changed)
         self.prompt_combo.activated.connect(self._on_prompt_activated)
-        self.edit_prompt_button.clicked.connect(self.edit_custom_prompt)
         self.prompts_button.clicked.connect(self.manage_prompts)
         self.start_button.clicked.connect(self.toggle_session)
 
@@ -157,14 +165,12 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout(bar)
         row.setContentsMargins(14, 10, 14, 10)
         row.setSpacing(8)
-        for label, widget in (("Input", self.input_picker), ("Engine", self.engine_combo),
-                              ("Speech", self.speech_combo), ("LLM", self.llm_combo),
-                              ("Prompt", self.prompt_combo)):
+        for label, widget in (("Engine", self.engine_combo), ("Speech", self.speech_combo),
+                              ("LLM", self.llm_combo), ("Prompt", self.prompt_combo)):
             caption = QLabel(label, objectName="caption")
             caption.setBuddy(widget)
             row.addWidget(caption)
-            row.addWidget(widget, 1 if widget is self.prompt_combo else 0)
-        row.addWidget(self.edit_prompt_button)
+            row.addWidget(widget, 1 if widget in (self.llm_combo, self.prompt_combo) else 0)
         row.addWidget(self.prompts_button)
         row.addSpacing(12)
         row.addWidget(self.start_button)
@@ -648,7 +654,7 @@ class MainWindow(QMainWindow):
         self.export_action.setEnabled(idle and bool(self.controller.saved_folder))
         self.analyse_action.setEnabled(self.store is not None)
         for widget in (self.input_picker, self.engine_combo, self.speech_combo, self.llm_combo,
-                       self.prompt_combo, self.edit_prompt_button, self.prompts_button,
+                       self.prompt_combo, self.prompts_button,
                        self.open_file_action):
             widget.setEnabled(idle)
 

@@ -1,5 +1,5 @@
-"""The status bar: engine, connection state, session id, elapsed time, the input level, and
-while a file plays, its progress and the time left."""
+"""The status bar: engine, connection state, session id, elapsed time, the input picker with
+its level meter, and while a file plays, its progress and the time left."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def _dot(color: str) -> str:
 
 
 class SessionStatusBar(QStatusBar):
-    def __init__(self, parent=None) -> None:
+    def __init__(self, input_picker: QWidget | None = None, parent=None) -> None:
         super().__init__(parent)
         self.setSizeGripEnabled(True)
         self.engine_label = QLabel()
@@ -37,8 +37,9 @@ class SessionStatusBar(QStatusBar):
         layout.setContentsMargins(0, 0, 6, 0)
         layout.setSpacing(14)
         for widget in (self.progress, self.engine_label, self.connection_label, self.session_label,
-                       self.elapsed_label, self.level_meter):
-            layout.addWidget(widget)
+                       self.elapsed_label, input_picker, self.level_meter):
+            if widget is not None:
+                layout.addWidget(widget)
         self.addPermanentWidget(right)
         self.set_connection("idle", "Not connected")
 
