@@ -13,6 +13,7 @@ reports on stdout, one line each, flushed at once:
     AUDIO_START <epoch s>     wall-clock time (time.time()) of the first captured sample
     TURN <order> <json text>  a transcript card is final (again on each new final text)
     BANNER <text>             the window's banner shows a message
+    HINT <text>               the banner shows the first-run hint
     ENDED <summary>           the session ended by itself
 
 It exits after --max-seconds so a test that dies cannot leave it running.
@@ -35,7 +36,7 @@ from earmark.controllers.card_model import CardState
 from earmark.core.audio import FRAME_MS
 from earmark.core.catalog import EMBEDDED_ENGINE
 from earmark.settings import Key, Settings
-from earmark.ui.main_window import NO_LLM, MainWindow
+from earmark.ui.main_window import NO_LLM, WELCOME_TOPIC, MainWindow
 from earmark.workers.audio_sources import MicrophoneSource
 from earmark.workers.engine_host import EngineState
 
@@ -106,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     window.controller.problem.connect(lambda text: say("BANNER", text))
     window.controller.session_ended.connect(lambda summary: say("ENDED", summary))
     window.show()
-    if window.banner.text:  # e.g. the sessions recovered at this launch
-        say("BANNER", window.banner.text)
+    if window.banner.text:  # the first-run hint, or the sessions recovered at this launch
+        say("HINT" if window.banner.topic == WELCOME_TOPIC else "BANNER", window.banner.text)
 
     def on_engine(state: str, _message: str) -> None:
         say("ENGINE", state)
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             recording = window.controller.recording
             if recording is not None and recording.recorder is not None:
                 say("SESSION", str(recording.recorder.folder))
-            elif window.banner.text:
+            elif window.banner.text and window.banner.topic != WELCOME_TOPIC:
                 say("BANNER", window.banner.text)
 
     window.engine_host.state_changed.connect(on_engine)

@@ -7,10 +7,11 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
+    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
     QIcon,
@@ -24,7 +25,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QToolButton,
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import APP_NAME, __version__, credentials
+from .. import APP_NAME, credentials
 from ..analysis_settings import AnalysisSettings
 from ..controllers.analysis import AnalysisController, AnalysisJob, LLMService
 from ..controllers.audio_devices import AudioDevices
@@ -56,11 +56,13 @@ from ..core.session import (
     SessionStatus,
     SessionStore,
 )
+from ..logging_setup import log_dir
 from ..resources import resource
 from ..settings import Key, Settings
 from ..workers.audio_sources import AudioSource, AudioSourceError, MicrophoneSource
 from ..workers.engine_host import EngineHost, EngineState
 from ..workers.file_source import FAST, REALTIME, FileSource, check_audio_file
+from .about_dialog import AboutDialog, RunningModels
 from .analyse_dialog import AnalyseDialog
 from .analysis_panel import AnalysisPanel
 from .audio_files import OPEN_FILTER, dropped_file
@@ -82,6 +84,7 @@ CUSTOM_PROMPT_ID = "custom"
 CLOUD_MAX_TOKENS = 4000
 EMBEDDED_MAX_TOKENS = 256
 NO_LLM = ""
+WELCOME_TOPIC = "welcome"
 GATEWAY_SERVICE = "gateway"
 ENGINE_SERVICE = "engine"
 EMBEDDED_ANALYSIS_MAX_TOKENS = 384  # a local CPU model: brief, and done in seconds
@@ -127,6 +130,7 @@ class MainWindow(QMainWindow):
         self._restore()
         self._on_engine_changed()
         self._on_engine_state(engine_host.state.value, engine_host.message)
+        self.show_first_run_hint()
 
     # --- construction --------------------------------------------------------------------
 
@@ -253,7 +257,12 @@ class MainWindow(QMainWindow):
         session_menu.addAction(self.analyse_action)
         session_menu.addAction(self.cancel_analysis_action)
         session_menu.addAction(prompts_action)
-        menu.addMenu("&Help").addAction(about_action)
+        help_menu = menu.addMenu("&Help")
+        self.log_folder_action = QAction("Open &log folder", self)
+        self.log_folder_action.triggered.connect(self.open_log_folder)
+        help_menu.addAction(self.log_folder_action)
+        help_menu.addSeparator()
+        help_menu.addAction(about_action)
 
     def _connect_controller(self) -> None:
         c = self.controller
@@ -261,6 +270,8 @@ class MainWindow(QMainWindow):
         c.connection_changed.connect(
             lambda text: self.status.set_connection(self.controller.state.value, text))
         c.session_id_changed.connect(self.status.set_session_id)
+        self.banner.dismissed.connect(
+            lambda topic: topic == WELCOME_TOPIC and self.settings.set(Key.HINT_DISMISSED, True))
         c.level_changed.connect(self.status.level_meter.set_level)
         c.problem.connect(lambda text: self.banner.show_message(text, "error"))
         c.storage_problem.connect(lambda text: self.banner.show_message(text, "error", "storage"))
@@ -699,11 +710,28 @@ class MainWindow(QMainWindow):
         s.set(Key.PROMPT_ID, self.prompt_combo.currentData())
 
     def _about(self) -> None:
-        QMessageBox.about(self, f"About {APP_NAME}",
-                          f"<h3>{APP_NAME} {__version__}</h3><p>A live transcript and an LLM's "
-                          "reading of every turn of a conversation.</p><p>Speech: AssemblyAI "
-                          "Universal Streaming, or offline with Whisper tiny.en (MIT) and "
-                          "Silero VAD (MIT). Local LLM: SmolLM2-135M-Instruct (Apache-2.0).</p>")
+        AboutDialog(RunningModels(self.status.engine_label.text(),
+                                  self.speech_combo.currentText(),
+                                  self.llm_combo.currentText()), self).exec()
+
+    def open_log_folder(self) -> None:
+        folder = log_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.banner.show_message(f"The log folder {folder} cannot be created: {exc}")
+            return
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.banner.show_message(f"No file manager could open {folder}.", "info")
+
+    def show_first_run_hint(self) -> None:
+        """Until dismissed: the app works offline as it is, and where the cloud key goes."""
+        if self.settings.get(Key.HINT_DISMISSED) or self.banner.isVisible():
+            return
+        self.banner.show_message(
+            "Earmark works offline: its embedded engine transcribes on this computer, so you "
+            "can press Start and speak. For AssemblyAI's cloud models, add your API key in "
+            "File → Settings.", "info", WELCOME_TOPIC)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.controller.state != SessionState.IDLE:

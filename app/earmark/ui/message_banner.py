@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
 
 
 class MessageBanner(QFrame):
+    dismissed = Signal(str)  # the topic of the message the user closed
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
@@ -16,7 +18,7 @@ class MessageBanner(QFrame):
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton(text="✕", autoRaise=True, toolTip="Dismiss")
-        close.clicked.connect(self.hide)
+        close.clicked.connect(self._dismiss)
         self.topic = ""
         layout.addWidget(self.label, 1)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
@@ -38,3 +40,7 @@ class MessageBanner(QFrame):
     @property
     def text(self) -> str:
         return self.label.text() if self.isVisible() else ""
+
+    def _dismiss(self) -> None:
+        self.hide()
+        self.dismissed.emit(self.topic)
