@@ -24,6 +24,9 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
     console = logging.StreamHandler()
     console.setFormatter(logging.Formatter(FORMAT))
     root.addHandler(console)
+    # websocket-client logs every normal close as an ERROR ("… - goodbye"); the streaming
+    # worker logs closes and failures itself, with the code and a sentence.
+    logging.getLogger("websocket").setLevel(logging.CRITICAL)
     path = log_dir() / "earmark.log"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -109,6 +109,21 @@ def test_spec_collects_resources_models_and_libraries():
                for src, dest in app.binaries)
 
 
+def test_spec_carries_the_metadata_the_about_box_reads():
+    """Help -> About shows importlib.metadata versions of the packages in third_party.json."""
+    import json
+
+    notices = json.loads((REPO / "resources" / "third_party.json").read_text(encoding="utf-8"))
+    packages = [i["package"] for i in notices["models"] + notices["software"] if i.get("package")]
+    assert packages
+    app = _run_spec()["Analysis"][0]
+    folders = {PurePath(dest).parts[0].lower() for _src, dest in app.datas
+               if PurePath(dest).parts[0].endswith(".dist-info")}
+    for package in packages:
+        name = package.lower().replace("-", "_")
+        assert any(folder.startswith(f"{name}-") for folder in folders), package
+
+
 def test_spec_leaves_out_what_the_bundle_must_not_carry():
     made = _run_spec()
     excludes = set(made["Analysis"][0].kwargs["excludes"])

@@ -45,13 +45,18 @@ class ReplayServer:
     def __init__(self, steps: list[dict], api_key: str = "test-key") -> None:
         self.steps = steps
         self.api_key = api_key
-        self.received = Received()
+        self.connections: list[Received] = []  # every connection, in order
         self._cond = threading.Condition()
-        self._reading = False
+        self._reading: set[int] = set()  # the connections still being read
         self._server = serve(self._handle, "127.0.0.1", 0, close_timeout=1)
         self.port = self._server.socket.getsockname()[1]
         self.url = f"ws://127.0.0.1:{self.port}/v3/ws"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def received(self) -> Received:
+        """What the latest connection received."""
+        return self.connections[-1] if self.connections else Received()
 
     def __enter__(self) -> ReplayServer:
         self._thread.start()
@@ -62,9 +67,12 @@ class ReplayServer:
         self._thread.join(5)
 
     def _handle(self, conn: ServerConnection) -> None:
-        self.received.headers = {k.lower(): v for k, v in conn.request.headers.raw_items()}
-        self.received.path = conn.request.path
-        reader = threading.Thread(target=self._read, args=(conn,), daemon=True)
+        got = Received({k.lower(): v for k, v in conn.request.headers.raw_items()},
+                       conn.request.path)
+        with self._cond:
+            self.connections.append(got)
+            self._reading.add(id(got))
+        reader = threading.Thread(target=self._read, args=(conn, got), daemon=True)
         reader.start()
         if conn.request.headers.get("Authorization") != self.api_key:
             conn.send(json.dumps({"type": "Error", "error_code": 1008,
@@ -73,47 +81,46 @@ class ReplayServer:
             return
         try:
             for step in self.steps:
-                self._play(conn, step)
+                self._play(conn, got, step)
         except ConnectionClosed:
             pass
 
-    def _read(self, conn: ServerConnection) -> None:
-        self._reading = True
+    def _read(self, conn: ServerConnection, got: Received) -> None:
         try:
             for message in conn:
                 with self._cond:
                     if isinstance(message, bytes):
-                        self.received.audio_bytes += len(message)
-                        self.received.binary_frames += 1
+                        got.audio_bytes += len(message)
+                        got.binary_frames += 1
                     else:
-                        self.received.text.append(json.loads(message))
+                        got.text.append(json.loads(message))
                     self._cond.notify_all()
         except ConnectionClosed:
             pass
         finally:
             with self._cond:
-                self._reading = False
+                self._reading.discard(id(got))
                 self._cond.notify_all()
 
-    def _wait(self, predicate, timeout: float = 30.0) -> None:
+    def _wait(self, got: Received, predicate, timeout: float = 30.0) -> None:
         """Until the predicate holds, the client stops sending audio, or the socket closes."""
         def done() -> bool:
-            terminated = any(m.get("type") == "Terminate" for m in self.received.text)
-            return predicate() or terminated or not self._reading
+            terminated = any(m.get("type") == "Terminate" for m in got.text)
+            return predicate() or terminated or id(got) not in self._reading
         with self._cond:
             self._cond.wait_for(done, timeout)
 
-    def _play(self, conn: ServerConnection, step: dict) -> None:
+    def _play(self, conn: ServerConnection, got: Received, step: dict) -> None:
         if "send" in step:
             conn.send(json.dumps(step["send"]))
         elif "raw" in step:
             conn.send(step["raw"])
         elif "after_audio_ms" in step:
             need = step["after_audio_ms"] * BYTES_PER_MS
-            self._wait(lambda: self.received.audio_bytes >= need)
+            self._wait(got, lambda: got.audio_bytes >= need)
         elif "await" in step:
             kind = step["await"]
-            self._wait(lambda: any(m.get("type") == kind for m in self.received.text))
+            self._wait(got, lambda: any(m.get("type") == kind for m in got.text))
         elif "close" in step:
             conn.close(step["close"], step.get("reason", ""))
         elif "drop" in step:

@@ -42,7 +42,8 @@ def test_a_spoken_session_with_the_embedded_engine(qtbot, virtual_mic, settings,
     # the LLM selector shows what the engine's GET /v1/models lists
     qtbot.waitUntil(lambda: "tiny experimental" in window.llm_combo.currentText(), timeout=5000)
 
-    qtbot.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.controller.level_changed, timeout=10_000):  # capture runs
+        qtbot.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.controller.state == "live", timeout=10_000)
     player = play(speech_file(SPEECH))
     seen_provisional = []

@@ -8,9 +8,10 @@ sleep): the UI stays responsive and whatever the server has sent is kept.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
@@ -26,19 +27,21 @@ from ..core.protocol import (
     StreamingParams,
     Terminate,
     Termination,
+    Timeline,
     Turn,
 )
 from ..core.session import SessionMeta, SessionRecorder, SessionStore
 from ..core.turns import TranscriptTurn, TurnAnswer, TurnAssembler, TurnChange
 from ..workers.audio_capture import AudioCaptureWorker
 from ..workers.audio_sources import AudioSource
-from ..workers.streaming import StreamingWorker
 from .card_model import Card, CardListModel, CardState
 from .session_recording import SessionRecording
+from .stream_link import StreamLink
 
 log = logging.getLogger(__name__)
 
 TERMINATION_TIMEOUT_MS = 5000
+RETIRED_ANSWER_WAIT_MS = 30_000  # after a prompt change, the old connection's last answers
 
 
 class SessionState(StrEnum):
@@ -103,8 +106,12 @@ class LiveSessionController(QObject):
         self._config: SessionConfig | None = None
         self._capture: AudioCaptureWorker | None = None
         self._capture_thread: QThread | None = None
-        self._stream: StreamingWorker | None = None
-        self._stream_thread: QThread | None = None
+        self._stream: StreamLink | None = None  # the link that gets the audio
+        self._retired: list[StreamLink] = []  # earlier links still delivering answers
+        self._audio_lock = threading.RLock()  # the capture thread sends, the GUI switches links
+        self._audio_bytes = 0
+        self._next_params: StreamingParams | None = None  # a prompt change waiting for a pause
+        self._next_prompt = ""
         self._termination: Termination | None = None
         self._close_sentence = ""
         self._aborted = False
@@ -123,6 +130,8 @@ class LiveSessionController(QObject):
         self._aborted = False
         self._close_sentence = ""
         self._captured_ms = 0
+        self._audio_bytes = 0
+        self._next_params = None
         self.session_id = ""
         self.assembler = TurnAssembler()
         self.transcript.clear()
@@ -165,26 +174,85 @@ class LiveSessionController(QObject):
 
     # --- workers -------------------------------------------------------------------------
 
-    def _start_streaming(self, config: SessionConfig) -> None:
-        url = config.endpoint.session_url(config.params)
-        worker = StreamingWorker(url, config.endpoint.headers())
-        thread = QThread(self)
-        thread.setObjectName("streaming")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.connecting.connect(
+    def _start_streaming(self, config: SessionConfig, timeline: Timeline | None = None
+                         ) -> StreamLink:
+        link = StreamLink(config.endpoint.session_url(config.params),
+                          config.endpoint.headers(), timeline, self)
+        link.connecting.connect(
             lambda host: self.connection_changed.emit(f"Connecting to {host}…"))
-        worker.opened.connect(lambda: self.connection_changed.emit("Connected"))
-        worker.begin_received.connect(self._on_begin)
-        worker.turn_received.connect(self._on_turn)
-        worker.llm_response_received.connect(self._on_llm_response)
-        worker.warning_received.connect(self._on_warning)
-        worker.error_received.connect(self._on_server_error)
-        worker.termination_received.connect(self._on_termination)
-        worker.protocol_problem.connect(self.notice)
-        worker.closed.connect(self._on_stream_closed)
-        self._stream, self._stream_thread = worker, thread
-        thread.start()
+        link.opened.connect(lambda: self.connection_changed.emit("Connected"))
+        link.begin.connect(self._on_begin)
+        link.turn.connect(self._on_turn)
+        link.llm_response.connect(self._on_llm_response)
+        link.llm_response.connect(lambda _m: self._terminate_retired_when_answered())
+        link.warning.connect(self._on_warning)
+        link.error.connect(self._on_server_error)
+        link.termination.connect(lambda t: self._on_termination(link, t))
+        link.protocol_problem.connect(self.notice)
+        link.closed.connect(lambda code, sentence: self._on_link_closed(link, code, sentence))
+        with self._audio_lock:
+            self._stream = link
+        link.start()
+        return link
+
+    def _route_audio(self, frame: bytes) -> None:
+        """On the capture thread: every frame to the current link (buffered while it opens)."""
+        with self._audio_lock:
+            self._audio_bytes += len(frame)
+            if self._stream is not None:
+                self._stream.send_audio(frame)
+
+    # --- a prompt change mid-session ---------------------------------------------------------
+
+    def change_prompt(self, params: StreamingParams, prompt_name: str) -> None:
+        """Use `params` (a new llm_gateway) from the next turn: a new connection opens between
+        turns and takes the audio from there on; the old one delivers its last answers."""
+        if self.state not in (SessionState.CONNECTING, SessionState.LIVE) or self._config is None:
+            return
+        self._next_params = params
+        self._next_prompt = prompt_name
+        if all(t.final for t in self.assembler.turns):
+            self._switch_connection()
+        # else: _on_turn switches when the turn in progress ends
+
+    def _switch_connection(self) -> None:
+        params, self._next_params = self._next_params, None
+        old = self._stream
+        if params is None or old is None or self._config is None:
+            return
+        turns = self.assembler.turns
+        first_order = turns[-1].order + 1 if turns else 0
+        self._config = replace(self._config, params=params, prompt_name=self._next_prompt)
+        if self.recording is not None:
+            self.recording.set_prompt(self._next_prompt)
+        with self._audio_lock:  # no frame is lost or sent twice across the switch
+            timeline = Timeline(first_order, duration_ms(self._audio_bytes))
+            old.retire(first_order - old.timeline.first_order)
+            self._retired.append(old)
+            self._start_streaming(self._config, timeline)
+        log.info("prompt changed: a new connection from turn %d at %d ms", first_order,
+                 timeline.start_ms)
+        self.notice.emit(f"Prompt changed to “{self._next_prompt}”: it answers from turn "
+                         f"{first_order + 1} on.")
+        self._terminate_retired_when_answered()
+        QTimer.singleShot(RETIRED_ANSWER_WAIT_MS, lambda: self._terminate_retired(old))
+
+    def _terminate_retired_when_answered(self) -> None:
+        if self._stream is None:
+            return
+        owed = {c.order for c in self.answers.cards() if c.state == CardState.PENDING}
+        handed_over = self._stream.timeline.first_order
+        for link in list(self._retired):
+            first = link.timeline.first_order
+            if not any(first <= order < handed_over for order in owed):
+                self._terminate_retired(link)
+
+    def _terminate_retired(self, link: StreamLink) -> None:
+        if link in self._retired and not link.terminating:
+            link.terminating = True
+            if not link.send_message(Terminate()):
+                link.abort()
+            QTimer.singleShot(TERMINATION_TIMEOUT_MS, link.abort)
 
     def _start_capture(self, config: SessionConfig) -> None:
         worker = AudioCaptureWorker(config.make_source)
@@ -193,7 +261,7 @@ class LiveSessionController(QObject):
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         # Audio goes straight from the capture thread to the socket, never through the GUI.
-        worker.frame_captured.connect(self._stream.send_audio, Qt.ConnectionType.DirectConnection)
+        worker.frame_captured.connect(self._route_audio, Qt.ConnectionType.DirectConnection)
         if self.recording is not None:
             worker.frame_captured.connect(self.recording.write_audio,
                                           Qt.ConnectionType.DirectConnection)
@@ -226,6 +294,9 @@ class LiveSessionController(QObject):
                 and self.answers.row_of(turn.order) is None:
             self.answers.upsert(Card(turn.order, f"Turn {turn.order + 1}", "Thinking…",
                                      CardState.PENDING, self._config.llm_model))
+        if change == TurnChange.FINALISED and self._next_params is not None \
+                and all(t.final for t in self.assembler.turns):
+            self._switch_connection()
 
     def _on_llm_response(self, message: LLMGatewayResponse) -> None:
         answer = TurnAnswer.from_message(message)
@@ -248,8 +319,9 @@ class LiveSessionController(QObject):
     def _on_server_error(self, error: ServerError) -> None:
         log.error("session error %s", error.error_code)
 
-    def _on_termination(self, termination: Termination) -> None:
-        self._termination = termination
+    def _on_termination(self, link: StreamLink, termination: Termination) -> None:
+        if link is self._stream:  # a retired link's Termination ends only that connection
+            self._termination = termination
 
     # --- ends --------------------------------------------------------------------------------
 
@@ -267,6 +339,9 @@ class LiveSessionController(QObject):
             self._send_terminate()
 
     def _send_terminate(self) -> None:
+        self._next_params = None  # the session ends: no prompt change is pending
+        for link in list(self._retired):
+            self._terminate_retired(link)
         if self._stream is None:
             self._finish()
             return
@@ -290,17 +365,29 @@ class LiveSessionController(QObject):
         self._aborted = True
         if self._capture is not None:
             self._capture.stop()
-        if self._stream is not None:
-            self._stream.abort()
-        for thread in (self._capture_thread, self._stream_thread):
-            if thread is not None:
-                thread.quit()
-                thread.wait(timeout_ms)
+        for link in self._links():
+            link.abort()
+        if self._capture_thread is not None:
+            self._capture_thread.quit()
+            self._capture_thread.wait(timeout_ms)
+        for link in self._links():
+            link.wait(timeout_ms)
         self._finish()
 
+    def _links(self) -> list[StreamLink]:
+        return [*self._retired, *([self._stream] if self._stream is not None else [])]
+
+    def _on_link_closed(self, link: StreamLink, code: int, sentence: str) -> None:
+        if link is not self._stream:  # a retired link has delivered its last answers
+            log.info("the previous connection closed (%s)", code)
+            if link in self._retired:
+                self._retired.remove(link)
+            link.wait(2000)
+            link.deleteLater()
+            return
+        self._on_stream_closed(code, sentence)
+
     def _on_stream_closed(self, code: int, sentence: str) -> None:
-        if self._stream_thread is not None:
-            self._stream_thread.quit()
         expected = self._aborted or (self.state == SessionState.STOPPING
                                      and code in (0, 1000) and self._termination is not None)
         if not expected and code != 1000:
@@ -319,12 +406,21 @@ class LiveSessionController(QObject):
         if self.state == SessionState.IDLE:
             return
         self._stop_timer.stop()
-        for thread in (self._capture_thread, self._stream_thread):
-            if thread is not None:
-                thread.quit()
-                thread.wait(2000)
-        sent_ms = duration_ms(self._stream.audio_bytes_sent) if self._stream else 0
-        self._capture = self._capture_thread = self._stream = self._stream_thread = None
+        if self._capture_thread is not None:
+            self._capture_thread.quit()
+            self._capture_thread.wait(2000)
+        links = self._links()
+        for link in links:
+            if link.retired:
+                link.abort()
+            link.wait(2000)
+        sent_ms = duration_ms(sum(link.audio_bytes_sent for link in links))
+        if len(links) > 1 or (self._stream and self._stream.timeline.first_order):
+            self._termination = None  # the last connection's count covers only its part
+        with self._audio_lock:
+            self._stream = None
+        self._retired = []
+        self._capture = self._capture_thread = None
         if self.recording is not None:
             recorder = self.recording.recorder
             self.saved_folder = self.recording.finish()

@@ -33,9 +33,11 @@ class SessionRecording(QObject):
         self.recorder: SessionRecorder | None = None
         self._finalised_at: dict[int, float] = {}
         self._prompt = ""
+        self._prompt_of: dict[int, str] = {}  # the prompt each turn was asked with
 
     def begin(self, meta: SessionMeta) -> bool:
         self._finalised_at.clear()
+        self._prompt_of.clear()
         self._prompt = meta.prompt
         try:
             self.recorder = self.store.create(meta, on_error=self.problem.emit,
@@ -58,18 +60,24 @@ class SessionRecording(QObject):
         if self.recorder is None:
             return
         self._finalised_at.setdefault(turn.order, time.monotonic())
+        self._prompt_of.setdefault(turn.order, self._prompt)
         words = tuple(WordRecord(w.text, w.start, w.end, w.confidence) for w in turn.words)
         when = {"wall_time": turn.finalised_at} if turn.finalised_at else {}
         self.recorder.add_turn(TurnRecord(turn_order=turn.order, text=turn.text, words=words,
                                           speaker=turn.speaker, **when))
+
+    def set_prompt(self, name: str) -> None:
+        """The prompt changed mid-session: the next turns' answers are recorded with it."""
+        self._prompt = name
 
     def add_answer(self, answer: TurnAnswer, model: str) -> None:
         if self.recorder is None:
             return
         since = self._finalised_at.get(answer.turn_order)
         latency = round((time.monotonic() - since) * 1000) if since is not None else None
+        prompt = self._prompt_of.get(answer.turn_order, self._prompt)
         self.recorder.add_answer(AnswerRecord(
-            turn_order=answer.turn_order, prompt=self._prompt, model=answer.model or model,
+            turn_order=answer.turn_order, prompt=prompt, model=answer.model or model,
             answer=answer.text, usage=answer.usage, latency_ms=latency, error=answer.error))
 
     def finish(self) -> str | None:

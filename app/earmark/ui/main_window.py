@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, QUrl
@@ -434,6 +435,7 @@ class MainWindow(QMainWindow):
             self._custom_prompt_text = dialog.editor.toPlainText().strip()
             self.settings.set(Key.CUSTOM_PROMPT, self._custom_prompt_text)
             self.prompt_combo.setCurrentIndex(self.prompt_combo.findData(CUSTOM_PROMPT_ID))
+            self._apply_prompt_to_live_session()
 
     def manage_prompts(self) -> None:
         """The prompt library; the dropdown follows every change made there."""
@@ -607,6 +609,28 @@ class MainWindow(QMainWindow):
     def _on_prompt_activated(self, _index: int) -> None:
         if self.prompt_combo.currentData() == CUSTOM_PROMPT_ID and not self._custom_prompt_text:
             self.edit_custom_prompt()
+        else:
+            self._apply_prompt_to_live_session()
+
+    def _apply_prompt_to_live_session(self) -> None:
+        """A prompt chosen during a session answers from the next turn on."""
+        config = self.controller.last_config
+        if self.controller.state not in (SessionState.CONNECTING, SessionState.LIVE) \
+                or config is None or not config.llm_model:
+            return
+        try:
+            prompt = self.current_prompt()
+        except SessionSetupError as exc:
+            self.banner.show_message(str(exc), "error")
+            return
+        if prompt == self._session_prompt:
+            return
+        max_tokens = EMBEDDED_MAX_TOKENS if self._session_engine == EMBEDDED_ENGINE \
+            else CLOUD_MAX_TOKENS
+        self._session_prompt = prompt
+        self.controller.change_prompt(
+            replace(config.params, llm_gateway=prompt.llm_gateway(config.llm_model, max_tokens)),
+            prompt.name)
 
     def _on_engine_changed(self) -> None:
         engine = self.current_engine()
@@ -665,9 +689,12 @@ class MainWindow(QMainWindow):
         self.export_action.setEnabled(idle and bool(self.controller.saved_folder))
         self.analyse_action.setEnabled(self.store is not None)
         for widget in (self.input_picker, self.engine_combo, self.speech_combo, self.llm_combo,
-                       self.prompt_combo, self.prompts_button,
-                       self.open_file_action):
+                       self.prompts_button, self.open_file_action):
             widget.setEnabled(idle)
+        # the prompt can change mid-session (it applies from the next turn) when there is an LLM
+        config = self.controller.last_config
+        self.prompt_combo.setEnabled(idle or (state == SessionState.LIVE and config is not None
+                                              and bool(config.llm_model)))
 
     def _on_session_state(self, state: str) -> None:
         self._update_start_button()

@@ -1,6 +1,7 @@
 """The AssemblyAI Universal Streaming v3 protocol, shared by the client and the embedded engine."""
 
 from .closes import CloseCode, describe_close, is_error
+from .continuation import Timeline
 from .endpoints import Endpoint, Region, cloud_endpoint, local_endpoint
 from .messages import (
     Begin,
@@ -33,7 +34,8 @@ __all__ = [
     "ForceEndpoint", "Heartbeat", "KeepAlive", "LLMGatewayConfig", "LLMGatewayResponse",
     "ProtocolError",
     "Region", "ServerError", "ServerMessage", "ServerWarning", "Silence", "SpeakerRevision",
-    "SpeechStarted", "StreamingParams", "Terminate", "Termination", "Turn", "UnknownMessage",
+    "SpeechStarted", "StreamingParams", "Terminate", "Termination", "Timeline", "Turn",
+    "UnknownMessage",
     "UpdateConfiguration", "Word", "cloud_endpoint", "describe_close", "is_error",
     "local_endpoint", "parse_client_message", "parse_server_message", "to_json",
 ]

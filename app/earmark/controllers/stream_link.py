@@ -1,0 +1,92 @@
+"""One websocket connection of a live session: the streaming worker on its thread, with its
+messages mapped onto the session's timeline.
+
+A session has one link, or several when the prompt changes mid-session: the old link is
+retired (it gets no more audio, delivers the answers it still owes, then ends) while the new
+one carries on. Turns a retired link starts after it was retired belong to the new link and
+are dropped here.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from ..core.protocol import ClientMessage, LLMGatewayResponse, Timeline, Turn
+from ..workers.streaming import StreamingWorker
+
+
+class StreamLink(QObject):
+    connecting = Signal(str)
+    opened = Signal()
+    begin = Signal(object)  # Begin
+    turn = Signal(object)  # Turn, on the session's timeline
+    llm_response = Signal(object)  # LLMGatewayResponse, on the session's timeline
+    warning = Signal(object)
+    error = Signal(object)
+    termination = Signal(object)
+    protocol_problem = Signal(str)
+    closed = Signal(int, str)
+
+    def __init__(self, url: str, headers: dict[str, str], timeline: Timeline | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.timeline = timeline or Timeline()
+        self.retired = False
+        self.terminating = False  # Terminate sent (retired links)
+        self._turns_kept: int | None = None  # once retired: how many of its turns count
+        self.worker = StreamingWorker(url, headers)
+        self.thread = QThread(self)
+        self.thread.setObjectName("streaming")
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        w = self.worker
+        w.connecting.connect(self.connecting)
+        w.opened.connect(self.opened)
+        w.begin_received.connect(self.begin)
+        w.turn_received.connect(self._on_turn)
+        w.llm_response_received.connect(self._on_llm_response)
+        w.warning_received.connect(self.warning)
+        w.error_received.connect(self.error)
+        w.termination_received.connect(self.termination)
+        w.protocol_problem.connect(self.protocol_problem)
+        w.closed.connect(self._on_closed)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def retire(self, turns_kept: int) -> None:
+        """No more audio comes; only this link's first `turns_kept` turns still count."""
+        self.retired = True
+        self._turns_kept = turns_kept
+
+    def send_audio(self, frame: bytes) -> None:
+        self.worker.send_audio(frame)  # thread-safe; buffered until the socket opens
+
+    def send_message(self, message: ClientMessage) -> bool:
+        return self.worker.send_message(message)
+
+    def abort(self) -> None:
+        self.worker.abort()
+
+    def wait(self, timeout_ms: int) -> None:
+        self.thread.quit()
+        self.thread.wait(timeout_ms)
+
+    @property
+    def audio_bytes_sent(self) -> int:
+        return self.worker.audio_bytes_sent
+
+    def _counts(self, turn_order: int) -> bool:
+        return self._turns_kept is None or turn_order < self._turns_kept
+
+    def _on_turn(self, message: Turn) -> None:
+        if self._counts(message.turn_order):
+            self.turn.emit(self.timeline.turn(message))
+
+    def _on_llm_response(self, message: LLMGatewayResponse) -> None:
+        if self._counts(message.turn_order):
+            self.llm_response.emit(self.timeline.answer(message))
+
+    def _on_closed(self, code: int, sentence: str) -> None:
+        self.thread.quit()
+        self.closed.emit(code, sentence)
