@@ -10,12 +10,13 @@ import pytest
 
 from earmark import credentials
 from earmark.analysis_settings import AnalysisSettings
+from earmark.controllers.connections import GATEWAY_SERVICE
 from earmark.core.catalog import CLOUD_ENGINE
 from earmark.core.prompt_library import PromptLibrary
 from earmark.core.session import SessionStore
 from earmark.resources import resource
 from earmark.settings import Key
-from earmark.ui.main_window import GATEWAY_SERVICE, MainWindow
+from earmark.ui.main_window import MainWindow
 from earmark.workers.audio_sources import WavFileSource
 from earmark.workers.engine_host import EngineHost
 from tests.analysis.gateway_replay import GatewayReplay
@@ -90,7 +91,7 @@ def test_analyse_a_saved_session_with_another_prompt_and_model(qtbot, window, ll
     folder = w.controller.saved_folder
     prompt = w.prompt_library.get("action_items")
     with qtbot.waitSignal(w.analysis.finished, timeout=10_000):
-        assert w.analyse_folder(folder, prompt, GATEWAY_SERVICE, "gpt-5-mini")
+        assert w.analysis_flow.analyse_folder(folder, prompt, GATEWAY_SERVICE, "gpt-5-mini")
     body = llm_gateway.bodies[-1]
     assert body["model"] == "gpt-5-mini"
     assert body["messages"][-1]["content"].startswith("Generate a set of action items")
@@ -108,7 +109,7 @@ def test_a_failed_analysis_is_explained_on_the_panel(qtbot, window, llm_gateway,
     run_session(qtbot, w)
     prompt = w.prompt_library.get("summary")
     with qtbot.waitSignal(w.analysis.failed, timeout=10_000):
-        w.analyse_folder(w.controller.saved_folder, prompt, GATEWAY_SERVICE, model)
+        w.analysis_flow.analyse_folder(w.controller.saved_folder, prompt, GATEWAY_SERVICE, model)
     assert words in w.analysis_panel.status
     assert w.store.load(w.controller.saved_folder).analysis is None
     if model == "drops":  # what arrived stays readable
@@ -121,7 +122,7 @@ def test_cancel_button_stops_the_analysis(qtbot, window, llm_gateway):
     AnalysisSettings(False, (), llm_gateway.url).save(w.settings)
     run_session(qtbot, w)
     with qtbot.waitSignal(w.analysis.started, timeout=5000):
-        w.analyse_folder(w.controller.saved_folder, w.prompt_library.get("summary"),
+        w.analysis_flow.analyse_folder(w.controller.saved_folder, w.prompt_library.get("summary"),
                          GATEWAY_SERVICE, "slow")
     assert w.analysis_panel.cancel_button.isVisible()
     with qtbot.waitSignal(w.analysis.cancelled, timeout=5000):

@@ -10,7 +10,8 @@ from PySide6.QtCore import Qt, QThread
 
 from earmark.core.audio import FRAME_BYTES, level_dbfs
 from earmark.workers.audio_capture import AudioCaptureWorker
-from earmark.workers.audio_sources import MicrophoneSource, list_input_devices
+from earmark.workers.audio_inputs import list_audio_inputs
+from earmark.workers.audio_sources import MicrophoneSource
 from tests.conftest import speech_file
 from tests.support.virtual_mic import play, start_virtual_mic
 
@@ -23,7 +24,7 @@ def virtual_mic():
 
 
 def test_devices_are_listed_with_a_default(virtual_mic):
-    devices = list_input_devices()
+    devices = list_audio_inputs()
     assert devices, "the virtual microphone should be an input device"
     assert sum(d.is_default for d in devices) == 1
 

@@ -20,7 +20,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -33,10 +32,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import APP_NAME, credentials
+from .. import APP_NAME
 from ..analysis_settings import AnalysisSettings
-from ..controllers.analysis import AnalysisController, AnalysisJob, LLMService
+from ..controllers.analysis import AnalysisController
 from ..controllers.audio_devices import AudioDevices
+from ..controllers.connections import (
+    ENGINE_SERVICE,
+    GATEWAY_SERVICE,
+    Connections,
+    SessionSetupError,
+)
 from ..controllers.live_session import LiveSessionController, SessionConfig, SessionState
 from ..controllers.llm_models import ModelCatalog
 from ..core.catalog import (
@@ -48,13 +53,11 @@ from ..core.catalog import (
 )
 from ..core.prompt_library import PromptLibrary
 from ..core.prompts import Prompt, PromptError, custom_prompt
-from ..core.protocol import Region, StreamingParams, cloud_endpoint
-from ..core.protocol.endpoints import LLM_GATEWAY_URLS
+from ..core.protocol import StreamingParams
 from ..core.session import (
     Analysis,
     RecoveryReport,
     SessionError,
-    SessionStatus,
     SessionStore,
 )
 from ..logging_setup import log_dir
@@ -64,7 +67,7 @@ from ..workers.audio_sources import AudioSource, AudioSourceError, MicrophoneSou
 from ..workers.engine_host import EngineHost, EngineState
 from ..workers.file_source import FAST, REALTIME, FileSource, check_audio_file
 from .about_dialog import AboutDialog, RunningModels
-from .analyse_dialog import AnalyseDialog
+from .analysis_flow import AnalysisFlow
 from .analysis_panel import AnalysisPanel
 from .audio_files import OPEN_FILTER, dropped_file
 from .card_list_view import CardListView
@@ -86,9 +89,6 @@ CLOUD_MAX_TOKENS = 4000
 EMBEDDED_MAX_TOKENS = 256
 NO_LLM = ""
 WELCOME_TOPIC = "welcome"
-GATEWAY_SERVICE = "gateway"
-ENGINE_SERVICE = "engine"
-EMBEDDED_ANALYSIS_MAX_TOKENS = 384  # a local CPU model: brief, and done in seconds
 
 
 class MainWindow(QMainWindow):
@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self._engine_llms = [(m.label, m.id) for m in EMBEDDED_LLM_MODELS]
         self.prompt_library = prompt_library or PromptLibrary(resource("prompts"))
         self.analysis = AnalysisController(self)
+        self.connections = Connections(settings, engine_host)
         self._session_prompt: Prompt | None = None
         self._session_engine = ""
         self._custom_prompt_text = settings.get(Key.CUSTOM_PROMPT)
@@ -126,6 +127,9 @@ class MainWindow(QMainWindow):
         self._elapsed_timer = QTimer(self, interval=500)
         self._elapsed_timer.timeout.connect(
             lambda: self.status.set_elapsed(self.controller.elapsed_seconds()))
+        self.analysis_flow = AnalysisFlow(self.analysis, self.connections, self.analysis_panel,
+                                          self.banner, self.status, self.cancel_analysis_action,
+                                          self.prompt_library, lambda: self.store, self)
         self._connect_controller()
         engine_host.state_changed.connect(self._on_engine_state)
         self._restore()
@@ -199,7 +203,6 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(_pane("LLM answers", self.answer_view))
         self.splitter.setSizes([620, 520])
         self.analysis_panel = AnalysisPanel()
-        self.analysis_panel.cancel_button.clicked.connect(self.analysis.cancel)
         self.vertical_splitter = QSplitter(Qt.Orientation.Vertical)
         self.vertical_splitter.setChildrenCollapsible(False)
         self.vertical_splitter.addWidget(self.splitter)
@@ -240,7 +243,6 @@ class MainWindow(QMainWindow):
                                       enabled=self.store is not None)
         self.analyse_action.triggered.connect(self.analyse_saved_session)
         self.cancel_analysis_action = QAction("&Cancel the analysis", self, enabled=False)
-        self.cancel_analysis_action.triggered.connect(self.analysis.cancel)
         prompts_action = QAction("&Prompts…", self)
         prompts_action.triggered.connect(self.manage_prompts)
         menu = self.menuBar()
@@ -282,14 +284,6 @@ class MainWindow(QMainWindow):
         c.input_recovered.connect(lambda: self.banner.clear("input"))
         c.progress.connect(self.status.set_progress)
         c.session_ended.connect(self._on_session_ended)
-        a = self.analysis
-        a.started.connect(self._on_analysis_started)
-        a.progress.connect(lambda text: self.analysis_panel.set_status(text))
-        a.delta.connect(self.analysis_panel.append)
-        a.finished.connect(self._on_analysis_finished)
-        a.failed.connect(self._on_analysis_failed)
-        a.cancelled.connect(self._on_analysis_cancelled)
-        a.save_failed.connect(lambda text: self.banner.show_message(text, "error"))
 
     def _restore(self) -> None:
         geometry = self.settings.get(Key.WINDOW_GEOMETRY)
@@ -341,23 +335,7 @@ class MainWindow(QMainWindow):
         params = StreamingParams(
             sample_rate=16000, speech_model=self.speech_combo.currentData(), format_turns=True,
             llm_gateway=prompt.llm_gateway(llm, max_tokens) if llm else None)
-        if engine == EMBEDDED_ENGINE:
-            if self.engine_host.state != EngineState.READY:
-                raise SessionSetupError(self.engine_host.message or "The embedded engine is not "
-                                        "ready yet.")
-            endpoint = self.engine_host.endpoint()
-            label = "Embedded engine"
-        else:
-            try:
-                key = credentials.load_api_key()
-            except credentials.CredentialsUnavailable as exc:
-                raise SessionSetupError(str(exc)) from None
-            if not key:
-                raise SessionSetupError("Enter your AssemblyAI API key in File → Settings to use "
-                                        "the cloud, or switch to the embedded engine.")
-            endpoint = cloud_endpoint(key, Region(self.settings.get(Key.CLOUD_REGION)),
-                                      self.settings.get(Key.CLOUD_CUSTOM_URL) or None)
-            label = "AssemblyAI cloud"
+        endpoint, label = self.connections.streaming(engine)
         return SessionConfig(endpoint, params, label, make_source, prompt.name, title)
 
     def _microphone(self) -> AudioSource:
@@ -463,42 +441,6 @@ class MainWindow(QMainWindow):
 
     # --- whole-session analysis ------------------------------------------------------------
 
-    def llm_service(self, kind: str) -> LLMService:
-        """Where an analysis goes: the LLM Gateway with the API key (by region, or the URL
-        set in Settings) and the fallback models, or the embedded engine with its token."""
-        prefs = AnalysisSettings.load(self.settings)
-        if kind == ENGINE_SERVICE:
-            endpoint = self.engine_host.endpoint()
-            if endpoint is None or self.engine_host.state != EngineState.READY:
-                raise SessionSetupError(self.engine_host.message
-                                        or "The embedded engine is not ready yet.")
-            return LLMService(endpoint.llm_base_url, endpoint.credential, "embedded engine")
-        try:
-            key = credentials.load_api_key()
-        except credentials.CredentialsUnavailable as exc:
-            raise SessionSetupError(str(exc)) from None
-        if not key:
-            raise SessionSetupError("Enter your AssemblyAI API key in File → Settings to "
-                                    "analyse with the LLM Gateway, or choose a local model.")
-        base = prefs.gateway_url or LLM_GATEWAY_URLS[Region(self.settings.get(Key.CLOUD_REGION))]
-        return LLMService(base, key, "AssemblyAI LLM Gateway", prefs.fallbacks)
-
-    def start_analysis(self, transcript: str, prompt: Prompt, model: str, service_kind: str,
-                       title: str, save) -> bool:
-        if not transcript.strip():
-            self.status.showMessage("Nothing to analyse: the transcript is empty.", 8000)
-            return False
-        try:
-            service = self.llm_service(service_kind)
-        except SessionSetupError as exc:
-            self.analysis_panel.begin(title, prompt.name, model, "")
-            self.analysis_panel.fail(str(exc))
-            return False
-        max_tokens = EMBEDDED_ANALYSIS_MAX_TOKENS if service_kind == ENGINE_SERVICE \
-            else CLOUD_MAX_TOKENS
-        return self.analysis.start(AnalysisJob(transcript, prompt, model, service, title,
-                                               max_tokens, save))
-
     def _analyse_finished_session(self) -> None:
         """On Stop: the session's prompt on its whole transcript, with the session's LLM."""
         config, prompt = self.controller.last_config, self._session_prompt
@@ -512,70 +454,16 @@ class MainWindow(QMainWindow):
                 if not recorder.set_analysis(analysis):
                     raise SessionError(recorder.last_error or "the disk refused it")
         kind = ENGINE_SERVICE if self._session_engine == EMBEDDED_ENGINE else GATEWAY_SERVICE
-        self.start_analysis(self.controller.assembler.full_text(), prompt, config.llm_model,
-                            kind, "this session", save)
+        self.analysis_flow.start(self.controller.assembler.full_text(), prompt,
+                                 config.llm_model, kind, "this session", save)
 
     def analyse_saved_session(self) -> None:
         """“Analyse…”: any saved session, with any prompt and model."""
-        if self.store is None:
-            return
-        try:
-            summaries = self.store.list_sessions()
-        except OSError as exc:
-            self.banner.show_message(f"The sessions cannot be listed: {exc}")
-            return
-        sessions = [(f"{s.title or s.folder.name} — {s.folder.name}", str(s.folder))
-                    for s in summaries if s.status == SessionStatus.COMPLETE]
-        models = [(f"{m} — AssemblyAI LLM Gateway", f"{GATEWAY_SERVICE}|{m}")
-                  for m in GATEWAY_LLM_MODELS]
-        if self.engine_host.state == EngineState.READY:
-            models = [(f"{label} — embedded engine", f"{ENGINE_SERVICE}|{model_id}")
-                      for label, model_id in self._engine_llms] + models
-        current_llm = self.llm_combo.currentData() or ""
         kind = ENGINE_SERVICE if self.current_engine() == EMBEDDED_ENGINE else GATEWAY_SERVICE
-        prompts = self.prompt_library.all()
-        dialog = AnalyseDialog(sessions, prompts, models,
-                               session=self.controller.saved_folder or "",
-                               prompt_id=self.prompt_combo.currentData() or "",
-                               model=f"{kind}|{current_llm}", parent=self)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return
-        folder, prompt_id, model_data = dialog.choice()
-        self.analyse_folder(folder, self.prompt_library.get(prompt_id), *model_data.split("|", 1))
-
-    def analyse_folder(self, folder: str, prompt: Prompt | None, service_kind: str,
-                       model: str) -> bool:
-        if self.store is None or prompt is None:
-            return False
-        try:
-            saved = self.store.load(folder)
-        except (SessionError, OSError) as exc:
-            self.banner.show_message(f"The session cannot be read: {exc}")
-            return False
-        transcript = "\n".join(t.text for t in saved.turns if t.text)
-        return self.start_analysis(transcript, prompt, model, service_kind,
-                                   saved.meta.title or saved.folder.name,
-                                   lambda analysis: self.store.set_analysis(saved.folder,
-                                                                            analysis))
-
-    def _on_analysis_started(self, job: AnalysisJob) -> None:
-        self.analysis_panel.begin(job.title, job.prompt.name, job.model, job.service.label)
-        self.cancel_analysis_action.setEnabled(True)
-
-    def _on_analysis_finished(self, analysis: Analysis) -> None:
-        self.analysis_panel.finish(analysis)
-        self.cancel_analysis_action.setEnabled(False)
-        self.status.showMessage(f"Analysis by {analysis.model} done.", 8000)
-
-    def _on_analysis_failed(self, message: str) -> None:
-        if not self.analysis_panel.isVisible():
-            self.analysis_panel.begin("", "", "", "")
-        self.analysis_panel.fail(message)
-        self.cancel_analysis_action.setEnabled(False)
-
-    def _on_analysis_cancelled(self) -> None:
-        self.analysis_panel.cancelled()
-        self.cancel_analysis_action.setEnabled(False)
+        engine_models = self._engine_llms if self.engine_host.state == EngineState.READY else []
+        self.analysis_flow.choose_and_analyse(
+            engine_models, self.controller.saved_folder or "",
+            self.prompt_combo.currentData() or "", f"{kind}|{self.llm_combo.currentData() or ''}")
 
     def open_library(self) -> None:
         if self.store is None:
@@ -773,10 +661,6 @@ class MainWindow(QMainWindow):
         self._save_choices()
         self.settings.sync()
         super().closeEvent(event)
-
-
-class SessionSetupError(RuntimeError):
-    """A session cannot start; the message says what the user should do."""
 
 
 def _pane(title: str, view: QWidget) -> QWidget:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 import wave
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -47,40 +46,6 @@ class AudioSource(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class InputDevice:
-    index: int
-    name: str
-    is_default: bool
-
-
-def list_input_devices() -> list[InputDevice]:
-    """Every input device PortAudio reports; empty when there is none or no audio system.
-
-    Indexes are only good until a device comes or goes: to remember a choice, use
-    audio_inputs.list_audio_inputs() and its stable keys.
-    """
-    try:
-        pa = open_portaudio()
-    except OSError as exc:
-        log.warning("audio system unavailable: %s", exc)
-        return []
-    try:
-        with PORTAUDIO_LOCK:
-            try:
-                default = pa.get_default_input_device_info()["index"]
-            except OSError:
-                default = None
-            devices = []
-            for i in range(pa.get_device_count()):
-                info = pa.get_device_info_by_index(i)
-                if int(info.get("maxInputChannels", 0)) > 0:
-                    devices.append(InputDevice(i, str(info["name"]), i == default))
-            return devices
-    finally:
-        close_portaudio(pa)
 
 
 class MicrophoneSource:

@@ -37,20 +37,7 @@ def split_text(text: str, max_chars: int) -> list[str]:
     pieces: list[str] = []
     for line in text.splitlines():
         pieces.extend(_fit(line.strip(), max_chars))
-    parts: list[str] = []
-    current = ""
-    for piece in pieces:
-        if not piece:
-            continue
-        candidate = f"{current}\n{piece}" if current else piece
-        if len(candidate) <= max_chars:
-            current = candidate
-        else:
-            parts.append(current)
-            current = piece
-    if current:
-        parts.append(current)
-    return parts
+    return _pack([p for p in pieces if p], max_chars, "\n")
 
 
 def _fit(line: str, max_chars: int) -> list[str]:
@@ -62,31 +49,18 @@ def _fit(line: str, max_chars: int) -> list[str]:
         if len(sentence) <= max_chars:
             out.append(sentence)
             continue
-        word_run = ""
-        for word in sentence.split(" "):
-            while len(word) > max_chars:  # a "word" longer than a part: cut it
-                if word_run:
-                    out.append(word_run)
-                    word_run = ""
-                out.append(word[:max_chars])
-                word = word[max_chars:]
-            candidate = f"{word_run} {word}" if word_run else word
-            if len(candidate) <= max_chars:
-                word_run = candidate
-            else:
-                out.append(word_run)
-                word_run = word
-        if word_run:
-            out.append(word_run)
-    return _rejoin(out, max_chars)
+        cuts = [word[i:i + max_chars] for word in sentence.split(" ")
+                for i in range(0, len(word), max_chars)]  # a "word" longer than a part: cut
+        out.extend(_pack(cuts, max_chars, " "))
+    return _pack(out, max_chars, " ")
 
 
-def _rejoin(pieces: list[str], max_chars: int) -> list[str]:
-    """Glue neighbouring pieces of one line back together (with a space) while they fit."""
+def _pack(pieces: list[str], max_chars: int, separator: str) -> list[str]:
+    """Glue neighbouring pieces together (with `separator`) while they fit in `max_chars`."""
     out: list[str] = []
     for piece in pieces:
-        if out and len(out[-1]) + 1 + len(piece) <= max_chars:
-            out[-1] = f"{out[-1]} {piece}"
+        if out and len(out[-1]) + len(separator) + len(piece) <= max_chars:
+            out[-1] = f"{out[-1]}{separator}{piece}"
         else:
             out.append(piece)
     return out
