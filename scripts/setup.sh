@@ -14,7 +14,7 @@ packages=(portaudio19-dev python3-venv python3-dev gcc g++ cmake libxcb-cursor0 
           libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0
           libxcb-render-util0 libxcb-image0 libegl1 libgl1 libfontconfig1 libdbus-1-3)
 if (( want_test )); then
-  packages+=(pulseaudio pulseaudio-utils libasound2-plugins xvfb)
+  packages+=(pulseaudio pulseaudio-utils libasound2-plugins xvfb ffmpeg)
 fi
 missing=()
 for p in "${packages[@]}"; do
