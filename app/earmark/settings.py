@@ -39,6 +39,7 @@ class Key(StrEnum):
     ANALYSE_ON_STOP = "analysis/on_stop"
     ANALYSIS_FALLBACKS = "analysis/fallback_models"  # comma-separated, at most two
     ANALYSIS_GATEWAY_URL = "analysis/gateway_url"
+    GATEWAY_MODELS = "cloud/llm_models"  # the last GET /v1/models, as JSON with its time
 
 
 _DEFAULTS: dict[Key, Any] = {
@@ -60,6 +61,7 @@ _DEFAULTS: dict[Key, Any] = {
     Key.SESSIONS_DIR: "",
     Key.ANALYSE_ON_STOP: True,
     Key.ANALYSIS_FALLBACKS: "",
+    Key.GATEWAY_MODELS: "",
     Key.ANALYSIS_GATEWAY_URL: "",
 }
 

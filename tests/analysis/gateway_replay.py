@@ -110,11 +110,14 @@ class GatewayReplay:
     # --- routes --------------------------------------------------------------------------
 
     async def _models(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") not in (None, self.key, f"Bearer {self.key}"):
+            return web.json_response(AUTH_ERROR, status=401)
         data = [{"id": m, "name": m, "context_length": ctx, "creator": "tests",
                  "supported_parameters": ["max_tokens", "stream"],
                  "top_provider": {"is_moderated": False, "context_length": ctx,
                                   "max_completion_tokens": 4000},
-                 "providers": None, "retirement_date": 0} for m, ctx in MODELS.items()]
+                 "providers": _providers(m), "retirement_date": 0}
+                for m, ctx in MODELS.items()]
         return web.json_response({"data": data})
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
@@ -196,3 +199,11 @@ class GatewayReplay:
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
+
+
+def _providers(model: str) -> list[dict[str, str]] | None:
+    """As the Gateway lists them; None (the Go service's empty array) for the test models."""
+    for prefix, name in (("claude", "Anthropic"), ("gpt", "OpenAI")):
+        if model.startswith(prefix):
+            return [{"id": name.lower(), "name": name}]
+    return None

@@ -40,10 +40,22 @@ class Connections:
         if kind == ENGINE_SERVICE:
             endpoint = self.engine_endpoint()
             return LLMService(endpoint.llm_base_url, endpoint.credential, "embedded engine")
-        prefs = AnalysisSettings.load(self.settings)
         key = self.api_key("to analyse with the LLM Gateway, or choose a local model")
-        base = prefs.gateway_url or LLM_GATEWAY_URLS[Region(self.settings.get(Key.CLOUD_REGION))]
-        return LLMService(base, key, "AssemblyAI LLM Gateway", prefs.fallbacks)
+        return LLMService(self.gateway_url(), key, "AssemblyAI LLM Gateway",
+                          AnalysisSettings.load(self.settings).fallbacks)
+
+    def gateway_url(self) -> str:
+        """The LLM Gateway: the URL set in Settings, else the region's."""
+        return AnalysisSettings.load(self.settings).gateway_url \
+            or LLM_GATEWAY_URLS[Region(self.settings.get(Key.CLOUD_REGION))]
+
+    @staticmethod
+    def stored_key() -> str | None:
+        """The key if there is one and the keyring answers; never raises."""
+        try:
+            return load_api_key()
+        except CredentialsUnavailable:
+            return None
 
     def engine_endpoint(self) -> Endpoint:
         endpoint = self.engine_host.endpoint()

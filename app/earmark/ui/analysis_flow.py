@@ -16,7 +16,6 @@ from ..controllers.connections import (
     Connections,
     SessionSetupError,
 )
-from ..core.catalog import GATEWAY_LLM_MODELS
 from ..core.prompt_library import PromptLibrary
 from ..core.prompts import Prompt
 from ..core.session import Analysis, SessionError, SessionStatus, SessionStore
@@ -69,7 +68,8 @@ class AnalysisFlow:
         return self.analysis.start(AnalysisJob(transcript, prompt, model, service, title,
                                                max_tokens, save))
 
-    def choose_and_analyse(self, engine_models: list[tuple[str, str]], session: str,
+    def choose_and_analyse(self, engine_models: list[tuple[str, str]],
+                           gateway_models: list[tuple[str, str]], session: str,
                            prompt_id: str, model: str) -> None:
         """The Analyse dialog: any complete saved session, any prompt, any model; `model` is
         "<service>|<model id>" as the dialog lists them."""
@@ -85,8 +85,8 @@ class AnalysisFlow:
                     for s in summaries if s.status == SessionStatus.COMPLETE]
         models = [(f"{label} — embedded engine", f"{ENGINE_SERVICE}|{model_id}")
                   for label, model_id in engine_models]
-        models += [(f"{m} — AssemblyAI LLM Gateway", f"{GATEWAY_SERVICE}|{m}")
-                   for m in GATEWAY_LLM_MODELS]
+        models += [(f"{label} — AssemblyAI LLM Gateway", f"{GATEWAY_SERVICE}|{model_id}")
+                   for model_id, label in gateway_models]
         dialog = AnalyseDialog(sessions, self.prompts.all(), models, session=session,
                                prompt_id=prompt_id, model=model, parent=self._parent)
         if dialog.exec() != QDialog.DialogCode.Accepted:

@@ -43,12 +43,11 @@ from ..controllers.connections import (
     SessionSetupError,
 )
 from ..controllers.live_session import LiveSessionController, SessionConfig, SessionState
-from ..controllers.llm_models import ModelCatalog
+from ..controllers.llm_models import ModelCatalog, remember, remembered
 from ..core.catalog import (
     CLOUD_ENGINE,
     EMBEDDED_ENGINE,
     EMBEDDED_LLM_MODELS,
-    GATEWAY_LLM_MODELS,
     speech_models_for,
 )
 from ..core.prompt_library import PromptLibrary
@@ -107,6 +106,10 @@ class MainWindow(QMainWindow):
         self.controller = LiveSessionController(store, self)
         self.model_catalog = ModelCatalog(self)
         self.model_catalog.models_loaded.connect(self._on_engine_models)
+        self.gateway_catalog = ModelCatalog(self)  # the LLM Gateway's, with the key
+        self.gateway_catalog.models_loaded.connect(self._on_gateway_models)
+        self._gateway_llms = remembered(settings)
+        self._gateway_fetched = False
         self._engine_llms = [(m.label, m.id) for m in EMBEDDED_LLM_MODELS]
         self.prompt_library = prompt_library or PromptLibrary(resource("prompts"))
         self.analysis = AnalysisController(self)
@@ -462,7 +465,7 @@ class MainWindow(QMainWindow):
         kind = ENGINE_SERVICE if self.current_engine() == EMBEDDED_ENGINE else GATEWAY_SERVICE
         engine_models = self._engine_llms if self.engine_host.state == EngineState.READY else []
         self.analysis_flow.choose_and_analyse(
-            engine_models, self.controller.saved_folder or "",
+            engine_models, self._gateway_llms.choices, self.controller.saved_folder or "",
             self.prompt_combo.currentData() or "", f"{kind}|{self.llm_combo.currentData() or ''}")
 
     def open_library(self) -> None:
@@ -526,11 +529,10 @@ class MainWindow(QMainWindow):
             else Key.CLOUD_SPEECH_MODEL
         _fill(self.speech_combo, [(m.label, m.id) for m in speech_models_for(engine)],
               self.settings.get(speech_key))
-        llms = self._engine_llms if engine == EMBEDDED_ENGINE \
-            else [(m, m) for m in GATEWAY_LLM_MODELS]
-        llm_key = Key.EMBEDDED_LLM if engine == EMBEDDED_ENGINE else Key.CLOUD_LLM
-        _fill(self.llm_combo, [*llms, ("None (transcript only)", NO_LLM)],
-              self.settings.get(llm_key))
+        self._fill_llms(self.settings.get(
+            Key.EMBEDDED_LLM if engine == EMBEDDED_ENGINE else Key.CLOUD_LLM))
+        if engine == CLOUD_ENGINE:
+            self._fetch_gateway_models()
         self._update_engine_label()
         self._update_start_button()
 
@@ -549,9 +551,35 @@ class MainWindow(QMainWindow):
             return
         self._engine_llms = [(label, model_id) for model_id, label in choices]
         if self.current_engine() == EMBEDDED_ENGINE and self.controller.state == SessionState.IDLE:
-            selected = self.llm_combo.currentData() or self.settings.get(Key.EMBEDDED_LLM)
-            _fill(self.llm_combo, [*self._engine_llms, ("None (transcript only)", NO_LLM)],
-                  selected)
+            self._fill_llms(self.llm_combo.currentData() or self.settings.get(Key.EMBEDDED_LLM))
+
+    def _fetch_gateway_models(self) -> None:
+        """Once a run, with a key: the Gateway's GET /v1/models (the last list until then)."""
+        if self._gateway_fetched:
+            return
+        key = self.connections.stored_key()
+        if key:
+            self._gateway_fetched = True
+            self.gateway_catalog.fetch(self.connections.gateway_url(), key)
+
+    def _on_gateway_models(self, choices: list[tuple[str, str]]) -> None:
+        if not choices:
+            return
+        self._gateway_llms = remember(self.settings, choices)
+        if self.current_engine() == CLOUD_ENGINE and self.controller.state == SessionState.IDLE:
+            self._fill_llms(self.llm_combo.currentData() or self.settings.get(Key.CLOUD_LLM))
+
+    def _fill_llms(self, selected: str) -> None:
+        """The engine's models, or the Gateway's grouped by provider; then "None"."""
+        if self.current_engine() == EMBEDDED_ENGINE:
+            items: list[tuple[str, str] | None] = list(self._engine_llms)
+            source = "the embedded engine's models"
+        else:
+            items = _grouped([(label, model_id) for model_id, label
+                              in self._gateway_llms.choices])
+            source = self._gateway_llms.describe()
+        _fill(self.llm_combo, [*items, None, ("None (transcript only)", NO_LLM)], selected)
+        self.llm_combo.setToolTip(f"LLM that answers each turn; from {source}")
 
     def _update_engine_label(self) -> None:
         if self.current_engine() == CLOUD_ENGINE:
@@ -674,10 +702,27 @@ def _pane(title: str, view: QWidget) -> QWidget:
     return pane
 
 
-def _fill(combo: QComboBox, items: list[tuple[str, str]], selected: str) -> None:
+def _grouped(items: list[tuple[str, str]]) -> list[tuple[str, str] | None]:
+    """A separator (None) wherever the provider named after the label's " — " changes."""
+    def provider(label: str) -> str:
+        return label.rpartition(" — ")[2] if " — " in label else ""
+
+    out: list[tuple[str, str] | None] = []
+    for label, data in items:
+        if out and out[-1] is not None and provider(out[-1][0]) != provider(label):
+            out.append(None)
+        out.append((label, data))
+    return out
+
+
+def _fill(combo: QComboBox, items: list[tuple[str, str] | None], selected: str) -> None:
+    """Refill `combo`; None is a separator."""
     combo.blockSignals(True)
     combo.clear()
-    for label, data in items:
-        combo.addItem(label, data)
+    for item in items:
+        if item is None:
+            combo.insertSeparator(combo.count())
+        else:
+            combo.addItem(*item)
     combo.setCurrentIndex(max(0, combo.findData(selected)))
     combo.blockSignals(False)
