@@ -108,10 +108,11 @@ class LiveSessionController(QObject):
         self._capture_thread: QThread | None = None
         self._stream: StreamLink | None = None  # the link that gets the audio
         self._retired: list[StreamLink] = []  # earlier links still delivering answers
+        self._closed_links_sent = 0  # audio bytes the retired links that closed had sent
         self._audio_lock = threading.RLock()  # the capture thread sends, the GUI switches links
         self._audio_bytes = 0
-        self._next_params: StreamingParams | None = None  # a prompt change waiting for a pause
-        self._next_prompt = ""
+        # a prompt change waiting for the turn in progress to end: the parameters and its name
+        self._pending_prompt: tuple[StreamingParams, str] | None = None
         self._termination: Termination | None = None
         self._close_sentence = ""
         self._aborted = False
@@ -131,7 +132,8 @@ class LiveSessionController(QObject):
         self._close_sentence = ""
         self._captured_ms = 0
         self._audio_bytes = 0
-        self._next_params = None
+        self._closed_links_sent = 0
+        self._pending_prompt = None
         self.session_id = ""
         self.assembler = TurnAssembler()
         self.transcript.clear()
@@ -209,22 +211,21 @@ class LiveSessionController(QObject):
         turns and takes the audio from there on; the old one delivers its last answers."""
         if self.state not in (SessionState.CONNECTING, SessionState.LIVE) or self._config is None:
             return
-        self._next_params = params
-        self._next_prompt = prompt_name
-        if all(t.final for t in self.assembler.turns):
-            self._switch_connection()
-        # else: _on_turn switches when the turn in progress ends
+        self._pending_prompt = (params, prompt_name)
+        self._switch_if_between_turns()  # else _on_turn does when the turn in progress ends
 
-    def _switch_connection(self) -> None:
-        params, self._next_params = self._next_params, None
+    def _switch_if_between_turns(self) -> None:
+        if self._pending_prompt is None or not all(t.final for t in self.assembler.turns):
+            return
+        (params, prompt_name), self._pending_prompt = self._pending_prompt, None
         old = self._stream
-        if params is None or old is None or self._config is None:
+        if old is None or self._config is None:
             return
         turns = self.assembler.turns
         first_order = turns[-1].order + 1 if turns else 0
-        self._config = replace(self._config, params=params, prompt_name=self._next_prompt)
+        self._config = replace(self._config, params=params, prompt_name=prompt_name)
         if self.recording is not None:
-            self.recording.set_prompt(self._next_prompt)
+            self.recording.set_prompt(prompt_name)
         with self._audio_lock:  # no frame is lost or sent twice across the switch
             timeline = Timeline(first_order, duration_ms(self._audio_bytes))
             old.retire(first_order - old.timeline.first_order)
@@ -232,10 +233,10 @@ class LiveSessionController(QObject):
             self._start_streaming(self._config, timeline)
         log.info("prompt changed: a new connection from turn %d at %d ms", first_order,
                  timeline.start_ms)
-        self.notice.emit(f"Prompt changed to “{self._next_prompt}”: it answers from turn "
+        self.notice.emit(f"Prompt changed to “{prompt_name}”: it answers from turn "
                          f"{first_order + 1} on.")
         self._terminate_retired_when_answered()
-        QTimer.singleShot(RETIRED_ANSWER_WAIT_MS, lambda: self._terminate_retired(old))
+        QTimer.singleShot(RETIRED_ANSWER_WAIT_MS, old, lambda: self._terminate_retired(old))
 
     def _terminate_retired_when_answered(self) -> None:
         if self._stream is None:
@@ -252,7 +253,7 @@ class LiveSessionController(QObject):
             link.terminating = True
             if not link.send_message(Terminate()):
                 link.abort()
-            QTimer.singleShot(TERMINATION_TIMEOUT_MS, link.abort)
+            QTimer.singleShot(TERMINATION_TIMEOUT_MS, link, link.abort)
 
     def _start_capture(self, config: SessionConfig) -> None:
         worker = AudioCaptureWorker(config.make_source)
@@ -294,9 +295,8 @@ class LiveSessionController(QObject):
                 and self.answers.row_of(turn.order) is None:
             self.answers.upsert(Card(turn.order, f"Turn {turn.order + 1}", "Thinking…",
                                      CardState.PENDING, self._config.llm_model))
-        if change == TurnChange.FINALISED and self._next_params is not None \
-                and all(t.final for t in self.assembler.turns):
-            self._switch_connection()
+        if change == TurnChange.FINALISED:
+            self._switch_if_between_turns()
 
     def _on_llm_response(self, message: LLMGatewayResponse) -> None:
         answer = TurnAnswer.from_message(message)
@@ -339,7 +339,7 @@ class LiveSessionController(QObject):
             self._send_terminate()
 
     def _send_terminate(self) -> None:
-        self._next_params = None  # the session ends: no prompt change is pending
+        self._pending_prompt = None  # the session ends: no prompt change is pending
         for link in list(self._retired):
             self._terminate_retired(link)
         if self._stream is None:
@@ -382,6 +382,7 @@ class LiveSessionController(QObject):
             log.info("the previous connection closed (%s)", code)
             if link in self._retired:
                 self._retired.remove(link)
+                self._closed_links_sent += link.audio_bytes_sent
             link.wait(2000)
             link.deleteLater()
             return
@@ -414,9 +415,10 @@ class LiveSessionController(QObject):
             if link.retired:
                 link.abort()
             link.wait(2000)
-        sent_ms = duration_ms(sum(link.audio_bytes_sent for link in links))
-        if len(links) > 1 or (self._stream and self._stream.timeline.first_order):
-            self._termination = None  # the last connection's count covers only its part
+        sent_ms = duration_ms(self._closed_links_sent
+                              + sum(link.audio_bytes_sent for link in links))
+        if self._stream is not None and self._stream.continues_a_session:
+            self._termination = None  # its audio count covers only its part of the session
         with self._audio_lock:
             self._stream = None
         self._retired = []

@@ -31,7 +31,6 @@ class StreamLink(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.timeline = timeline or Timeline()
-        self.retired = False
         self.terminating = False  # Terminate sent (retired links)
         self._turns_kept: int | None = None  # once retired: how many of its turns count
         self.worker = StreamingWorker(url, headers)
@@ -56,8 +55,16 @@ class StreamLink(QObject):
 
     def retire(self, turns_kept: int) -> None:
         """No more audio comes; only this link's first `turns_kept` turns still count."""
-        self.retired = True
         self._turns_kept = turns_kept
+
+    @property
+    def retired(self) -> bool:
+        return self._turns_kept is not None
+
+    @property
+    def continues_a_session(self) -> bool:
+        """Opened after a prompt change: its numbers and clock start mid-session."""
+        return self.timeline != Timeline()
 
     def send_audio(self, frame: bytes) -> None:
         self.worker.send_audio(frame)  # thread-safe; buffered until the socket opens
