@@ -17,6 +17,11 @@ GATEWAY_SERVICE = "gateway"
 ENGINE_SERVICE = "engine"
 
 
+def analysis_service(engine: str) -> str:
+    """Where a session on `engine` has its whole-session analysis done."""
+    return ENGINE_SERVICE if engine == EMBEDDED_ENGINE else GATEWAY_SERVICE
+
+
 class SessionSetupError(RuntimeError):
     """A session or an analysis cannot start; the message says what the user should do."""
 

@@ -23,8 +23,8 @@ from .analyse_dialog import AnalyseDialog
 from .analysis_panel import AnalysisPanel
 from .message_banner import MessageBanner
 
-CLOUD_MAX_TOKENS = 4000
-EMBEDDED_MAX_TOKENS = 384  # a local CPU model: brief, and done in seconds
+GATEWAY_ANALYSIS_MAX_TOKENS = 4000
+ENGINE_ANALYSIS_MAX_TOKENS = 384  # a local CPU model: brief, and done in seconds
 
 SaveAnalysis = Callable[[Analysis], None]
 
@@ -64,7 +64,8 @@ class AnalysisFlow:
             self.panel.begin(title, prompt.name, model, "")
             self.panel.fail(str(exc))
             return False
-        max_tokens = EMBEDDED_MAX_TOKENS if service_kind == ENGINE_SERVICE else CLOUD_MAX_TOKENS
+        max_tokens = ENGINE_ANALYSIS_MAX_TOKENS if service_kind == ENGINE_SERVICE \
+            else GATEWAY_ANALYSIS_MAX_TOKENS
         return self.analysis.start(AnalysisJob(transcript, prompt, model, service, title,
                                                max_tokens, save))
 

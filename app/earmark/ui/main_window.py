@@ -36,12 +36,7 @@ from .. import APP_NAME
 from ..analysis_settings import AnalysisSettings
 from ..controllers.analysis import AnalysisController
 from ..controllers.audio_devices import AudioDevices
-from ..controllers.connections import (
-    ENGINE_SERVICE,
-    GATEWAY_SERVICE,
-    Connections,
-    SessionSetupError,
-)
+from ..controllers.connections import Connections, SessionSetupError, analysis_service
 from ..controllers.live_session import LiveSessionController, SessionConfig, SessionState
 from ..controllers.llm_models import ModelCatalog, remember, remembered
 from ..core.catalog import (
@@ -52,7 +47,7 @@ from ..core.catalog import (
 )
 from ..core.prompt_library import PromptLibrary
 from ..core.prompts import Prompt, PromptError, custom_prompt
-from ..core.protocol import StreamingParams
+from ..core.protocol import LLMGatewayConfig, StreamingParams
 from ..core.session import (
     Analysis,
     RecoveryReport,
@@ -332,12 +327,9 @@ class MainWindow(QMainWindow):
         engine = self.current_engine()
         llm = self.llm_combo.currentData() or None
         prompt = self.current_prompt()
-        # The tutorial's 4000 tokens suit the Gateway; a local CPU model must stay brief to
-        # keep up with the conversation.
-        max_tokens = EMBEDDED_MAX_TOKENS if engine == EMBEDDED_ENGINE else CLOUD_MAX_TOKENS
         params = StreamingParams(
             sample_rate=16000, speech_model=self.speech_combo.currentData(), format_turns=True,
-            llm_gateway=prompt.llm_gateway(llm, max_tokens) if llm else None)
+            llm_gateway=_turn_llm_gateway(prompt, llm, engine) if llm else None)
         endpoint, label = self.connections.streaming(engine)
         return SessionConfig(endpoint, params, label, make_source, prompt.name, title)
 
@@ -456,13 +448,13 @@ class MainWindow(QMainWindow):
             def save(analysis: Analysis) -> None:
                 if not recorder.set_analysis(analysis):
                     raise SessionError(recorder.last_error or "the disk refused it")
-        kind = ENGINE_SERVICE if self._session_engine == EMBEDDED_ENGINE else GATEWAY_SERVICE
+        kind = analysis_service(self._session_engine)
         self.analysis_flow.start(self.controller.assembler.full_text(), prompt,
                                  config.llm_model, kind, "this session", save)
 
     def analyse_saved_session(self) -> None:
         """“Analyse…”: any saved session, with any prompt and model."""
-        kind = ENGINE_SERVICE if self.current_engine() == EMBEDDED_ENGINE else GATEWAY_SERVICE
+        kind = analysis_service(self.current_engine())
         engine_models = self._engine_llms if self.engine_host.state == EngineState.READY else []
         self.analysis_flow.choose_and_analyse(
             engine_models, self._gateway_llms.choices, self.controller.saved_folder or "",
@@ -516,12 +508,9 @@ class MainWindow(QMainWindow):
             return
         if prompt == self._session_prompt:
             return
-        max_tokens = EMBEDDED_MAX_TOKENS if self._session_engine == EMBEDDED_ENGINE \
-            else CLOUD_MAX_TOKENS
         self._session_prompt = prompt
-        self.controller.change_prompt(
-            replace(config.params, llm_gateway=prompt.llm_gateway(config.llm_model, max_tokens)),
-            prompt.name)
+        gateway = _turn_llm_gateway(prompt, config.llm_model, self._session_engine)
+        self.controller.change_prompt(replace(config.params, llm_gateway=gateway), prompt.name)
 
     def _on_engine_changed(self) -> None:
         engine = self.current_engine()
@@ -700,6 +689,13 @@ def _pane(title: str, view: QWidget) -> QWidget:
     layout.addWidget(header)
     layout.addWidget(view, 1)
     return pane
+
+
+def _turn_llm_gateway(prompt: Prompt, model: str, engine: str) -> LLMGatewayConfig:
+    """The per-turn LLM request. The tutorial's 4000 tokens suit the Gateway; a local CPU
+    model must stay brief to keep up with the conversation."""
+    max_tokens = EMBEDDED_MAX_TOKENS if engine == EMBEDDED_ENGINE else CLOUD_MAX_TOKENS
+    return prompt.llm_gateway(model, max_tokens)
 
 
 def _grouped(items: list[tuple[str, str]]) -> list[tuple[str, str] | None]:
