@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QObject, QRunnable, QThreadPool, Signal
 
+from ..core.clock import format_clock, format_duration
 from ..core.session import (
     ExportFormat,
     SavedSession,
@@ -33,10 +34,8 @@ from .library_models import (
     SessionTableModel,
     display_title,
     engine_label,
-    format_duration,
     format_when,
 )
-from .live_session import format_clock
 
 log = logging.getLogger(__name__)
 

@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 
+from ..core.clock import format_duration
 from ..core.session import SearchHit, SessionStatus, SessionSummary
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -46,13 +47,6 @@ class LibraryRole(IntEnum):
 
 def format_when(when: datetime | None) -> str:
     return "—" if when is None else when.astimezone().strftime("%Y-%m-%d %H:%M")
-
-
-def format_duration(ms: int) -> str:
-    """`0:42`, `12:05`, `1:02:03` (hours only when needed)."""
-    seconds = max(0, ms) // 1000
-    hours, minutes, secs = seconds // 3600, seconds // 60 % 60, seconds % 60
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def display_title(summary: SessionSummary) -> str:

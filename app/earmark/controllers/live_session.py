@@ -17,6 +17,7 @@ from enum import StrEnum
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 
 from ..core.audio import duration_ms
+from ..core.clock import format_clock
 from ..core.protocol import (
     Begin,
     Endpoint,
@@ -63,14 +64,6 @@ class SessionConfig:
     @property
     def llm_model(self) -> str | None:
         return self.params.llm_gateway.model if self.params.llm_gateway else None
-
-
-def format_clock(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    seconds = ms // 1000
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
-        else f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
 class LiveSessionController(QObject):

@@ -7,6 +7,7 @@ import time
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QWidget
 
+from ..core.clock import format_clock, format_duration
 from .level_meter import LevelMeter
 
 STATE_COLORS = {"idle": "#9aa1ad", "connecting": "#e0a020", "live": "#2e9d5b",
@@ -55,9 +56,7 @@ class SessionStatusBar(QStatusBar):
         self.session_label.setToolTip(session_id)
 
     def set_elapsed(self, seconds: float) -> None:
-        s = int(seconds)
-        self.elapsed_label.setText(f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600
-                                   else f"{s // 60:02d}:{s % 60:02d}")
+        self.elapsed_label.setText(format_clock(int(seconds * 1000)))
 
     def set_progress(self, position_ms: int, duration_ms: int) -> None:
         """A file being transcribed: how far, and how long is left."""
@@ -77,8 +76,8 @@ class SessionStatusBar(QStatusBar):
         if now - since < 0.5 or position_ms <= from_ms:
             return "starting…"
         pace = (position_ms - from_ms) / 1000 / (now - since)  # audio seconds per second
-        left = round(max(0, duration_ms - position_ms) / 1000 / pace)
-        return f"{left // 60}:{left % 60:02d} left"
+        left_s = max(0, duration_ms - position_ms) / 1000 / pace
+        return f"{format_duration(round(left_s) * 1000)} left"
 
     def clear_progress(self) -> None:
         self.progress.hide()

@@ -18,6 +18,7 @@ import av
 import numpy as np
 
 from ..core.audio import FRAME_MS
+from ..core.clock import format_duration
 from ..core.resample import FrameResampler
 from .audio_sources import AudioSourceError
 
@@ -32,11 +33,6 @@ MAX_BAD_PACKETS = 50  # damaged packets skipped in a row (as ffmpeg does) before
 def _reason(exc: BaseException) -> str:
     text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return text[:1].lower() + text[1:]
-
-
-def _clock(ms: int) -> str:
-    seconds = ms // 1000
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 class FileSource:
@@ -134,7 +130,7 @@ class FileSource:
             chunk = next(self._decoded, None)
         except (av.FFmpegError, OSError) as exc:
             raise AudioSourceError(
-                f"{self.description} could not be read past {_clock(self.position_ms)} "
+                f"{self.description} could not be read past {format_duration(self.position_ms)} "
                 f"({_reason(exc)}). Everything before that point is kept.") from None
         if chunk is not None and self._resampler is not None:
             self._resampler.push_float(chunk)
