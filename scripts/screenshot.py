@@ -23,8 +23,8 @@ from earmark.controllers.card_model import CardState
 from earmark.core.session import SessionStore
 from earmark.settings import Settings
 from earmark.ui.main_window import MainWindow
-from earmark.workers.audio_sources import WavFileSource
 from earmark.workers.engine_host import EngineHost, EngineState
+from earmark.workers.file_source import REALTIME, FileSource
 
 REPO = Path(__file__).resolve().parents[1]
 SPEECH = (REPO.parent / "shared" / "speech" / "multispeaker"
@@ -42,7 +42,7 @@ def main() -> int:
     settings = Settings(QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat))
     engine = EngineHost("whisper-tiny.en")
     window = MainWindow(settings, engine, store=SessionStore(work / "sessions"),
-                        make_source=lambda: WavFileSource(args.speech, realtime=True))
+                        make_source=lambda: FileSource(args.speech, speed=REALTIME))
     window.resize(1280, 760)
     window.show()
     engine.start()

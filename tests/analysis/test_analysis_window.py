@@ -17,8 +17,8 @@ from earmark.core.session import SessionStore
 from earmark.resources import resource
 from earmark.settings import Key
 from earmark.ui.main_window import MainWindow
-from earmark.workers.audio_sources import WavFileSource
 from earmark.workers.engine_host import EngineHost
+from earmark.workers.file_source import FileSource
 from tests.analysis.gateway_replay import GatewayReplay
 from tests.conftest import speech_file
 from tests.support.replay_server import ReplayServer, load_scenario
@@ -42,8 +42,7 @@ def window(qtbot, qloop, settings, memory_keyring, tmp_path, llm_gateway):
     AnalysisSettings(True, ("gpt-5-mini",), llm_gateway.url).save(settings)
     library = PromptLibrary(resource("prompts"), tmp_path / "prompts")
     w = MainWindow(settings, EngineHost("whisper-tiny.en"),
-                   make_source=lambda: WavFileSource(speech_file("misc/jfk.wav"),
-                                                     realtime=False),
+                   make_source=lambda: FileSource(speech_file("misc/jfk.wav"), speed=None),
                    store=store, prompt_library=library)
     qtbot.addWidget(w)
     w.resize(1180, 860)

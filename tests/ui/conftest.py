@@ -10,8 +10,8 @@ from earmark.core.catalog import CLOUD_ENGINE
 from earmark.core.session import SessionStore
 from earmark.settings import Key
 from earmark.ui.main_window import MainWindow
-from earmark.workers.audio_sources import WavFileSource
 from earmark.workers.engine_host import EngineHost
+from earmark.workers.file_source import REALTIME, FileSource
 from tests.conftest import speech_file
 from tests.support.replay_server import ReplayServer, load_scenario
 
@@ -33,8 +33,8 @@ def window(qtbot, settings, memory_keyring, store):
         settings.set(Key.ENGINE, CLOUD_ENGINE)
         settings.set(Key.CLOUD_CUSTOM_URL, server.url)
         w = MainWindow(settings, EngineHost("whisper-tiny.en"),
-                       make_source=source or (lambda: WavFileSource(speech_file(SPEECH),
-                                                                    realtime=realtime)),
+                       make_source=source or (lambda: FileSource(
+                           speech_file(SPEECH), speed=REALTIME if realtime else None)),
                        store=store)
         # pytest-qt closes its widgets before fixture teardown: a test that failed mid-session
         # must still end the session, threads included, before the window goes.

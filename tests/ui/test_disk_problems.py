@@ -20,8 +20,8 @@ from earmark.core.catalog import CLOUD_ENGINE
 from earmark.core.session import SessionStatus, SessionStore, fsio
 from earmark.settings import Key
 from earmark.ui.main_window import MainWindow
-from earmark.workers.audio_sources import WavFileSource
 from earmark.workers.engine_host import EngineHost
+from earmark.workers.file_source import REALTIME, FileSource
 from tests.conftest import speech_file
 from tests.support.replay_server import ReplayServer
 
@@ -73,7 +73,7 @@ def live_window(qtbot, settings, memory_keyring) -> Iterator[Any]:
         settings.set(Key.ENGINE, CLOUD_ENGINE)
         settings.set(Key.CLOUD_CUSTOM_URL, server.url)
         w = MainWindow(settings, EngineHost("whisper-tiny.en"),
-                       make_source=lambda: WavFileSource(speech_file(SPEECH), realtime=True),
+                       make_source=lambda: FileSource(speech_file(SPEECH), speed=REALTIME),
                        store=store)
         # pytest-qt closes and deletes the window before fixtures are torn down: a session a
         # failed test left running must end first, or its threads are destroyed while running.

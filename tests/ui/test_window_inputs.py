@@ -21,8 +21,8 @@ from earmark.core.session import SessionStatus, SessionStore
 from earmark.settings import Key
 from earmark.ui.main_window import MainWindow
 from earmark.workers.audio_inputs import AudioInput, InputKind
-from earmark.workers.audio_sources import WavFileSource
 from earmark.workers.engine_host import EngineHost, EngineState
+from earmark.workers.file_source import FileSource
 from tests.conftest import speech_file
 
 MIC = AudioInput("pa:ALSA:USB Mic", "USB Mic", InputKind.DEVICE, False, "USB Mic", "ALSA")
@@ -87,13 +87,13 @@ def test_the_device_picker_lists_remembers_and_refuses_an_unplugged_device(qtbot
     assert again.input_picker.currentText() == "USB Mic"
 
 
-class SilentThenSpeech(WavFileSource):
+class SilentThenSpeech(FileSource):
     """A live input that is digitally silent for 4 s, then carries speech."""
 
     live = True
 
     def __init__(self) -> None:
-        super().__init__(speech_file("misc/jfk.wav"), realtime=False)
+        super().__init__(speech_file("misc/jfk.wav"), speed=None)
         self.description = "USB Mic"
         self.silent_frames = 80
 

@@ -1,4 +1,4 @@
-"""Where audio comes from: a microphone through PyAudio, or a WAV file played as if spoken.
+"""Where audio comes from: a microphone or other input through PyAudio (files: file_source.py).
 
 A source delivers 16 kHz mono PCM16 in 50 ms frames and raises AudioSourceError with a sentence
 a person understands when it cannot.
@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
-import wave
-from pathlib import Path
 from typing import Protocol
 
-from ..core.audio import CHANNELS, FRAME_BYTES, FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, SAMPLE_WIDTH
+from ..core.audio import CHANNELS, FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE
 from ..core.resample import FrameResampler
 from . import pulse
 from .audio_inputs import (
@@ -199,47 +197,3 @@ class MicrophoneSource:
             if self._pa is not None:
                 close_portaudio(self._pa)
                 self._pa = None
-
-
-class WavFileSource:
-    """A 16 kHz mono PCM16 WAV file, paced at real time (like a microphone) or as fast as read.
-
-    For any other file (and format) use file_source.FileSource."""
-
-    live = False
-
-    def __init__(self, path: Path, realtime: bool = True) -> None:
-        self.path = Path(path)
-        self.realtime = realtime
-        self.description = self.path.name
-        self._wav: wave.Wave_read | None = None
-        self._next_at = 0.0
-
-    def open(self) -> None:
-        try:
-            self._wav = wave.open(str(self.path), "rb")  # noqa: SIM115 - closed in close()
-        except (OSError, EOFError, wave.Error) as exc:
-            raise AudioSourceError(f"Cannot read {self.path.name}: {exc}") from None
-        w = self._wav
-        if (w.getframerate(), w.getnchannels(), w.getsampwidth()) != (
-                SAMPLE_RATE, CHANNELS, SAMPLE_WIDTH):
-            self.close()
-            raise AudioSourceError(f"{self.path.name} is not 16 kHz mono 16-bit PCM.")
-        self._next_at = time.monotonic()
-
-    def read(self) -> bytes | None:
-        assert self._wav is not None, "open() first"
-        data = self._wav.readframes(FRAME_SAMPLES)
-        if not data:
-            return None
-        if self.realtime:
-            self._next_at += FRAME_MS / 1000
-            delay = self._next_at - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-        return data if len(data) == FRAME_BYTES else data + bytes(FRAME_BYTES - len(data))
-
-    def close(self) -> None:
-        if self._wav is not None:
-            self._wav.close()
-            self._wav = None
