@@ -27,6 +27,15 @@ from .model_files import resolve_model
 log = logging.getLogger(__name__)
 
 MAX_CLIP_S = 30.0
+# CTranslate2's Whisper `generate` returns at most min(max_length - len(prompt) + 1,
+# max_length / 2) tokens (measured with 4.8.5), so a cap of N new tokens needs
+# max_length = len(prompt) + 2 * N. Passing len(prompt) + N silently cut every final longer
+# than ~3 tokens per second of audio short, dropping the turn's last words.
+MAX_LENGTH = 448
+# Whisper sometimes repeats a phrase at the end of a short clip; cross-attention alignment
+# gives the invented words no duration. On the multispeaker test file, dropping runs of 3+
+# zero-length words removed two such loops (and no real words).
+UNALIGNED_RUN = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +121,10 @@ class SpeechModel:
         if keyterms:
             context = tok.encode(" " + ", ".join(keyterms))[-120:]
             prompt = [tok.sot_prev, *context, *prompt]
+        cap = int(seconds * profile.tokens_per_s) + 6
         result = self._model.model.generate(
             encoded, [prompt], beam_size=profile.beam_size,
-            max_length=min(448, len(prompt) + int(seconds * profile.tokens_per_s) + 6),
+            max_length=min(MAX_LENGTH, len(prompt) + 2 * cap),
             return_scores=True, return_no_speech_prob=True, suppress_blank=True,
             no_repeat_ngram_size=profile.no_repeat_ngram,
         )[0]
@@ -130,9 +140,26 @@ class SpeechModel:
         from faster_whisper.transcribe import merge_punctuations
 
         merge_punctuations(alignment, _PREPEND, _APPEND)
-        words = tuple(
+        words = _drop_unaligned_runs([
             DecodedWord(w["word"].strip(), min(float(w["start"]), seconds),
                         min(float(w["end"]), seconds), float(w["probability"]))
             for w in alignment if w["word"].strip()
-        )
-        return Decoded(" ".join(w.text for w in words), words)
+        ])
+        return Decoded(" ".join(w.text for w in words), tuple(words))
+
+
+def _drop_unaligned_runs(words: list[DecodedWord]) -> list[DecodedWord]:
+    """Drop runs of UNALIGNED_RUN or more words that the alignment squeezed into no time at
+    all: text the audio does not hold, typically a phrase repeated at the end of a clip."""
+    kept: list[DecodedWord] = []
+    run: list[DecodedWord] = []
+    for w in [*words, None]:
+        if w is not None and w.end <= w.start:
+            run.append(w)
+            continue
+        if len(run) < UNALIGNED_RUN:
+            kept.extend(run)
+        run = []
+        if w is not None:
+            kept.append(w)
+    return kept

@@ -22,7 +22,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -114,10 +114,12 @@ class _Stats:
     audio_ms: float = 0.0
     decodes: dict[str, int] = field(default_factory=lambda: {"partial": 0, "final": 0})
     decode_s: dict[str, float] = field(default_factory=lambda: {"partial": 0.0, "final": 0.0})
+    skipped: int = 0  # speculative finals dropped before they ran
 
     def summary(self) -> str:
-        return ", ".join(f"{self.decodes[k]} {k} decodes ({self.decode_s[k]:.1f} s)"
+        done = ", ".join(f"{self.decodes[k]} {k} decodes ({self.decode_s[k]:.1f} s)"
                          for k in self.decodes)
+        return f"{done}, {self.skipped} speculative finals skipped"
 
 
 class StreamSession:
@@ -373,14 +375,19 @@ class StreamSession:
                     self._spawn(self._send(SpeechStarted(int(ev.start_ms), round(prob, 6))),
                                 "speech-started")
             elif isinstance(ev, CandidateNeeded) and self._turn is not None:
-                offset = max(0.0, self._turn.start_ms - PREROLL_MS)
-                self._turn.candidate = self._decode(self.audio.slice(offset, ev.until_ms), True)
-                self._turn.candidate_offset = offset
-                self._turn.candidate_until = ev.until_ms
+                self._start_candidate(self._turn, ev.until_ms)
             elif isinstance(ev, SpeechResumed) and self._turn is not None:
                 self._turn.candidate = None
             elif isinstance(ev, TurnEnded):
                 self._end_turn(ev)
+
+    def _start_candidate(self, turn: _Turn, until_ms: float) -> None:
+        """Decode the turn up to the pause now: the final if the pause is the end."""
+        offset = max(0.0, turn.start_ms - PREROLL_MS)
+        turn.candidate_offset, turn.candidate_until = offset, until_ms
+        turn.candidate = self._decode(
+            self.audio.slice(offset, until_ms), True,
+            wanted=lambda: turn.candidate is not None and turn.candidate_until == until_ms)
 
     def _end_turn(self, ev: TurnEnded) -> None:
         turn, self._turn = self._turn, None
@@ -423,13 +430,20 @@ class StreamSession:
             self._next_order += 1
         return turn.order
 
-    def _decode(self, clip: np.ndarray, final: bool) -> asyncio.Task[Decoded]:
+    def _decode(self, clip: np.ndarray, final: bool, *,
+                wanted: Callable[[], bool] | None = None) -> asyncio.Task[Decoded]:
+        """Queue a decode. `wanted` is asked when its turn comes: a speculative final whose
+        pause turned out not to be the end is dropped before it costs anything."""
         self._inflight += 1
-        return self._spawn(self._run_decode(clip, final), "decode")
+        return self._spawn(self._run_decode(clip, final, wanted), "decode")
 
-    async def _run_decode(self, clip: np.ndarray, final: bool) -> Decoded:
+    async def _run_decode(self, clip: np.ndarray, final: bool,
+                          wanted: Callable[[], bool] | None) -> Decoded:
         try:
             async with self._decode_lock:
+                if wanted is not None and not wanted():
+                    self.stats.skipped += 1
+                    return Decoded("", ())
                 loop = asyncio.get_running_loop()
                 fn = partial(self._model.decode, clip, final=final, keyterms=self.keyterms)
                 started = time.monotonic()
