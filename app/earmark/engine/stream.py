@@ -43,6 +43,7 @@ from earmark.core.protocol import (
     Terminate,
     Termination,
     UpdateConfiguration,
+    Word,
     parse_client_message,
     to_json,
 )
@@ -60,7 +61,7 @@ from .endpointing import (
 )
 from .llm_relay import LLMRelay
 from .resources import SpeechResources
-from .turns import PartialWindow, final_turns, partial_turn
+from .turns import PartialWindow, final_turns, partial_turn, stream_words
 from .vad import FRAME_MS, VoiceActivity
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,10 @@ MIN_CHUNK_MS, MAX_CHUNK_MS = 50.0, 1000.0
 PREROLL_MS = 200  # audio kept before the VAD onset (soft first consonants)
 FIRST_PARTIAL_MS = 300  # speech needed before the first partial decode
 PARTIAL_RETRY_MS = 150  # after a partial that found no words
-PARTIAL_INTERVAL_MS = (750, 1000)  # the interval follows the decode time, within these
+# The interval follows the decode time, within these. A partial costs ~0.2 s of decoding on
+# 2 cores whatever the interval, so the interval sets most of the engine's CPU load: 900 ms keeps
+# the messages under a second apart and costs 15 % less than 750 ms (bench/engine.py).
+PARTIAL_INTERVAL_MS = (900, 1000)
 # Idle sessions: AssemblyAI does not document what it sends. We flush the turn, send
 # Termination and close with 4031, the legacy "Session idle for too long" code that both SDKs
 # still map to that sentence (and that core.protocol.closes describes).
@@ -388,6 +392,23 @@ class StreamSession:
         turn.candidate = self._decode(
             self.audio.slice(offset, until_ms), True,
             wanted=lambda: turn.candidate is not None and turn.candidate_until == until_ms)
+        self._spawn(self._candidate_as_partial(turn, turn.candidate, offset, until_ms),
+                    "candidate-partial")
+
+    async def _candidate_as_partial(self, turn: _Turn, task: asyncio.Task[Decoded],
+                                    offset: float, until_ms: float) -> None:
+        """A candidate that is not (yet) the final still holds the newest words: show them.
+        No partial decode runs during a pause, so this is how the last words before a pause
+        appear when the pause turns out not to end the turn."""
+        try:
+            decoded = await task
+        except Exception:
+            return  # the final path reports decode failures
+        if turn.ended or turn is not self._turn or not decoded.words:
+            return
+        turn.last_partial_ms = max(turn.last_partial_ms or 0.0, until_ms)
+        await self._send_partial(turn, stream_words(decoded, offset, formatted=False,
+                                                    final=False))
 
     def _end_turn(self, ev: TurnEnded) -> None:
         turn, self._turn = self._turn, None
@@ -464,12 +485,10 @@ class StreamSession:
         now = self.audio.end_ms
         if now - turn.start_ms < FIRST_PARTIAL_MS:
             return
-        if turn.last_partial_ms is not None:
-            if now - turn.last_partial_ms < self._partial_interval:
-                return
-            pause = self.endpointer.pause_start
-            if pause is not None and turn.last_partial_ms >= pause:
-                return  # nothing new was said since the last partial
+        if self.endpointer.pause_start is not None:
+            return  # a pause: the speculative final decodes the turn (see _start_candidate)
+        if turn.last_partial_ms is not None and now - turn.last_partial_ms < self._partial_interval:
+            return
         turn.last_partial_ms = now
         offset = turn.window.start_ms
         if offset == turn.start_ms:
@@ -494,6 +513,9 @@ class StreamSession:
         if not words:
             turn.last_partial_ms = now - self._partial_interval + PARTIAL_RETRY_MS
             return
+        await self._send_partial(turn, words)
+
+    async def _send_partial(self, turn: _Turn, words: list[Word]) -> None:
         text = " ".join(w.text for w in words)
         if text == turn.last_text:
             return
