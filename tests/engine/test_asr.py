@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from earmark.engine.asr import DecodedWord, SpeechModel, _drop_unaligned_runs
+from earmark.engine.asr import (
+    DecodedWord,
+    SpeechModel,
+    _drop_unaligned_runs,
+    limit_openmp_threads,
+)
 from earmark.engine.vad import FRAME_SAMPLES, VoiceActivity
 from tests.engine.engine_support import normalise, speech
 
@@ -56,3 +62,12 @@ def test_runs_of_words_without_duration_are_dropped_single_ones_kept():
     tail = [_w("best", 0.0, 0.5), _w("high", 0.9, 0.9), _w("best", 0.9, 0.9),
             _w("qualities", 0.9, 0.9)]
     assert [w.text for w in _drop_unaligned_runs(tail)] == ["best"]
+
+
+def test_cpu_threads_size_the_openmp_pool_unless_the_user_did(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    limit_openmp_threads(1)
+    assert os.environ["OMP_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    limit_openmp_threads(1)
+    assert os.environ["OMP_NUM_THREADS"] == "3"

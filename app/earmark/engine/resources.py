@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from .asr import SpeechModel
+from .asr import SpeechModel, limit_openmp_threads
 from .vad import warm_up as warm_up_vad
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,7 @@ class SpeechResources:
     def __init__(self, speech_model: str, *, model_dir: str | None = None,
                  allow_download: bool = False, cpu_threads: int = 0,
                  decode_workers: int = 2) -> None:
+        limit_openmp_threads(cpu_threads)  # before the VAD or Whisper loads ctranslate2
         self.speech_model = speech_model
         self._model_dir = model_dir
         self._allow_download = allow_download
