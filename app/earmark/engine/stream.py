@@ -73,8 +73,8 @@ PREROLL_MS = 200  # audio kept before the VAD onset (soft first consonants)
 FIRST_PARTIAL_MS = 300  # speech needed before the first partial decode
 PARTIAL_RETRY_MS = 150  # after a partial that found no words
 # The interval follows the decode time, within these. A partial costs ~0.2 s of decoding on
-# 2 cores whatever the interval, so the interval sets most of the engine's CPU load: 900 ms keeps
-# the messages under a second apart and costs 15 % less than 750 ms (bench/engine.py).
+# 2 cores, so the interval sets most of the engine's CPU load (1000 ms instead of 750 saved 15 %
+# on the first 90 s of the multispeaker file); 900 ms keeps messages about a second apart.
 PARTIAL_INTERVAL_MS = (900, 1000)
 # Idle sessions: AssemblyAI does not document what it sends. We flush the turn, send
 # Termination and close with 4031, the legacy "Session idle for too long" code that both SDKs
