@@ -15,6 +15,8 @@ from earmark.engine.asr import (
     _drop_unaligned_runs,
     limit_openmp_threads,
 )
+from earmark.engine.endpointing import CANDIDATE_SILENCE_MS
+from earmark.engine.stream import PREROLL_MS
 from earmark.engine.vad import FRAME_SAMPLES, VoiceActivity
 from tests.engine.engine_support import normalise, speech
 
@@ -27,8 +29,8 @@ def model() -> SpeechModel:
 
 
 def _turn(text_start: str) -> tuple[np.ndarray, str]:
-    """A reference segment cut like the engine cuts a turn: from 200 ms before the first voiced
-    frame to 160 ms after the last (where a speculative final is decoded)."""
+    """A reference segment cut like the engine cuts a turn: from PREROLL_MS before the first
+    voiced frame to CANDIDATE_SILENCE_MS after the last (where a speculative final is decoded)."""
     path = speech(MULTISPEAKER)
     audio, rate = sf.read(path, dtype="float32")
     segments = json.loads(path.with_suffix(".segments.json").read_text())
@@ -36,8 +38,8 @@ def _turn(text_start: str) -> tuple[np.ndarray, str]:
     lo, hi = int(seg["start"] * rate), int(seg["end"] * rate)
     probs = VoiceActivity().process(audio[lo:hi])
     voiced = [i for i, p in enumerate(probs) if p >= 0.5]
-    start = lo + voiced[0] * FRAME_SAMPLES - rate // 5
-    end = lo + (voiced[-1] + 1) * FRAME_SAMPLES + int(0.16 * rate)
+    start = lo + voiced[0] * FRAME_SAMPLES - PREROLL_MS * rate // 1000
+    end = lo + (voiced[-1] + 1) * FRAME_SAMPLES + CANDIDATE_SILENCE_MS * rate // 1000
     return audio[start:end], seg["text"]
 
 

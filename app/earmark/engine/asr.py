@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 import numpy as np
@@ -167,14 +168,8 @@ def _drop_unaligned_runs(words: list[DecodedWord]) -> list[DecodedWord]:
     """Drop runs of UNALIGNED_RUN or more words that the alignment squeezed into no time at
     all: text the audio does not hold, typically a phrase repeated at the end of a clip."""
     kept: list[DecodedWord] = []
-    run: list[DecodedWord] = []
-    for w in [*words, None]:
-        if w is not None and w.end <= w.start:
-            run.append(w)
-            continue
-        if len(run) < UNALIGNED_RUN:
+    for unaligned, group in groupby(words, key=lambda w: w.end <= w.start):
+        run = list(group)
+        if not (unaligned and len(run) >= UNALIGNED_RUN):
             kept.extend(run)
-        run = []
-        if w is not None:
-            kept.append(w)
     return kept
