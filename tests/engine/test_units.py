@@ -146,3 +146,7 @@ def test_cli_help_documents_every_option(capsys):
         assert option in out
     args = build_parser().parse_args(["--port", "0", "--speech-model", "whisper-base"])
     assert args.port == 0 and args.speech_model == "whisper-base" and not args.allow_download
+    assert build_parser().parse_args(["--cpu-threads", "1"]).cpu_threads == 1
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--cpu-threads", "-1"])
+    assert "--cpu-threads: must be 0 (automatic)" in capsys.readouterr().err

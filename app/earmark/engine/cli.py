@@ -21,6 +21,13 @@ faster-whisper name such as base.en (only from the local cache unless --allow-do
 """
 
 
+def _threads(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 (automatic) or a number of threads")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="earmark-engine", description=__doc__, epilog=EPILOG,
@@ -39,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="let faster-whisper download a hub model that is not cached")
     p.add_argument("--llm-model", default=None,
                    help="default model of the built-in LLM service")
-    p.add_argument("--cpu-threads", type=int, default=0,
+    p.add_argument("--cpu-threads", type=_threads, default=0,
                    help="CTranslate2 threads per decode (default min(4, cores); 1 uses ~12 %% "
                         "less CPU, finals come ~0.1 s later)")
     p.add_argument("--log-level", default="INFO",
