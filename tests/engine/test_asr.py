@@ -13,10 +13,10 @@ from earmark.engine.asr import (
     DecodedWord,
     SpeechModel,
     _drop_unaligned_runs,
-    limit_openmp_threads,
 )
 from earmark.engine.endpointing import CANDIDATE_SILENCE_MS
 from earmark.engine.stream import PREROLL_MS
+from earmark.engine.threads import limit_blas_threads, limit_openmp_threads
 from earmark.engine.vad import FRAME_SAMPLES, VoiceActivity
 from tests.engine.engine_support import normalise, speech
 
@@ -73,3 +73,11 @@ def test_cpu_threads_size_the_openmp_pool_unless_the_user_did(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     limit_openmp_threads(1)
     assert os.environ["OMP_NUM_THREADS"] == "3"
+
+
+def test_numpy_blas_runs_on_one_thread_once_limited():
+    from threadpoolctl import threadpool_info
+
+    limit_blas_threads()
+    blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+    assert blas and all(p["num_threads"] == 1 for p in blas)

@@ -15,7 +15,6 @@ beam 5), for 16 % more decode time.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 
 from .audio import MODEL_RATE
 from .model_files import resolve_model
+from .threads import default_cpu_threads
 
 log = logging.getLogger(__name__)
 
@@ -69,28 +69,14 @@ class Decoded:
     words: tuple[DecodedWord, ...]
 
 
-def default_cpu_threads() -> int:
-    return min(4, os.cpu_count() or 1)
-
-
-def limit_openmp_threads(cpu_threads: int) -> None:
-    """Size the OpenMP pool that CTranslate2's oneDNN kernels use to `cpu_threads`. The pool
-    otherwise has one thread per core whatever CTranslate2 is told, so `--cpu-threads 1` still
-    burnt 1.5 CPU seconds per second of decoding. With the pool sized, one thread decodes a
-    partial in the same wall time for half the CPU and a final ~15 % slower (2 cores, tiny.en;
-    on the engine bench: 0.44 instead of 0.50 CPU s per audio s, finals 0.1 s later), which is
-    the choice for a laptop on battery; the default stays at two for the latency.
-    Only takes effect before ctranslate2 is first imported; a value set by the user wins."""
-    os.environ.setdefault("OMP_NUM_THREADS", str(cpu_threads or default_cpu_threads()))
-
-
 class SpeechModel:
     """One loaded Whisper model, shared by all sessions (CTranslate2 calls are thread-safe and
-    release the GIL). `decode` blocks: call it from a worker thread."""
+    release the GIL). `decode` blocks: call it from a worker thread. `workers` decodes run at
+    once (CTranslate2 replicas sharing the weights), so a final need not wait for a partial."""
 
     def __init__(self, name: str = "whisper-tiny.en", *, model_dir: str | None = None,
                  allow_download: bool = False, cpu_threads: int = 0,
-                 compute_type: str = "int8") -> None:
+                 compute_type: str = "int8", workers: int = 1) -> None:
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
 
@@ -98,7 +84,8 @@ class SpeechModel:
         threads = cpu_threads or default_cpu_threads()
         try:
             self._model = WhisperModel(path, device="cpu", compute_type=compute_type,
-                                       cpu_threads=threads, download_root=model_dir,
+                                       cpu_threads=threads, num_workers=workers,
+                                       download_root=model_dir,
                                        local_files_only=not allow_download)
         except Exception as exc:  # huggingface_hub raises several kinds for "not cached"
             if not allow_download and not Path(path).is_dir():
@@ -112,8 +99,8 @@ class SpeechModel:
         self._tokenizer = Tokenizer(self._model.hf_tokenizer, multilingual, task="transcribe",
                                     language="en" if multilingual else None)
         self._features = self._model.feature_extractor
-        log.info("speech model %s loaded from %s (%d threads, %s)", name, path, threads,
-                 compute_type)
+        log.info("speech model %s loaded from %s (%d x %d threads, %s)", name, path, workers,
+                 threads, compute_type)
 
     def warm_up(self) -> None:
         t = np.linspace(0, 1, MODEL_RATE, dtype=np.float32)

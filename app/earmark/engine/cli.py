@@ -47,8 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm-model", default=None,
                    help="default model of the built-in LLM service")
     p.add_argument("--cpu-threads", type=_threads, default=0,
-                   help="CTranslate2 threads per decode (default min(4, cores); 1 uses ~12 %% "
-                        "less CPU, finals come ~0.1 s later)")
+                   help="CTranslate2 threads per decode; two decodes may run at once "
+                        "(default min(4, cores))")
     p.add_argument("--log-level", default="INFO",
                    choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
     return p

@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from .asr import SpeechModel, limit_openmp_threads
+from .asr import SpeechModel
+from .threads import limit_blas_threads, limit_openmp_threads
 from .vad import warm_up as warm_up_vad
 
 log = logging.getLogger(__name__)
@@ -23,10 +24,12 @@ class SpeechResources:
                  allow_download: bool = False, cpu_threads: int = 0,
                  decode_workers: int = 2) -> None:
         limit_openmp_threads(cpu_threads)  # before the VAD or Whisper loads ctranslate2
+        limit_blas_threads()
         self.speech_model = speech_model
         self._model_dir = model_dir
         self._allow_download = allow_download
         self._cpu_threads = cpu_threads
+        self._workers = decode_workers
         self.decode_pool = ThreadPoolExecutor(decode_workers, thread_name_prefix="earmark-asr")
         self.vad_pool = ThreadPoolExecutor(2, thread_name_prefix="earmark-vad")
         self.model: SpeechModel | None = None
@@ -74,7 +77,8 @@ class SpeechResources:
     def _load_blocking(self) -> SpeechModel:
         warm_up_vad()
         model = SpeechModel(self.speech_model, model_dir=self._model_dir,
-                            allow_download=self._allow_download, cpu_threads=self._cpu_threads)
+                            allow_download=self._allow_download, cpu_threads=self._cpu_threads,
+                            workers=self._workers)
         model.warm_up()
         return model
 

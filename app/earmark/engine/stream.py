@@ -8,8 +8,9 @@ Three kinds of work, so the event loop never waits on the model:
   on the stream clock. Turn boundaries therefore depend only on the audio, never on how fast it
   arrives: when a pause needs the decoded text to decide (see endpointing.py), the processor
   waits for that decode while later audio stays queued;
-* decodes run in the shared ASR pool, one at a time per session (a FIFO lock): speculative
-  finals start when a pause begins, partials only when the session's decoder is idle.
+* decodes run in the shared ASR pool (two at once): a session's finals one at a time in
+  order (a FIFO lock), speculative ones as soon as a pause begins, even while a partial is
+  decoding; partials only when the session has no decode in flight.
 
 Final turns are emitted by a chain of tasks, so they leave in turn order even when a later
 turn's partial is decoded first.
@@ -141,7 +142,7 @@ class StreamSession:
         self.stats = _Stats()
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._send_lock = asyncio.Lock()
-        self._decode_lock = asyncio.Lock()
+        self._final_lock = asyncio.Lock()
         self._inflight = 0
         self._frames = 0
         self._turn: _Turn | None = None
@@ -461,7 +462,7 @@ class StreamSession:
     async def _run_decode(self, clip: np.ndarray, final: bool,
                           wanted: Callable[[], bool] | None) -> Decoded:
         try:
-            async with self._decode_lock:
+            async with self._final_lock if final else contextlib.nullcontext():
                 if wanted is not None and not wanted():
                     self.stats.skipped += 1
                     return Decoded("", ())
