@@ -8,7 +8,7 @@ Three kinds of work, so the event loop never waits on the model:
   on the stream clock. Turn boundaries therefore depend only on the audio, never on how fast it
   arrives: when a pause needs the decoded text to decide (see endpointing.py), the processor
   waits for that decode while later audio stays queued;
-* decodes run in the shared ASR pool (two at once): a session's finals one at a time in
+* decodes run in the shared ASR pool (two at once by default): a session's finals one at a time in
   order (a FIFO lock), speculative ones as soon as a pause begins, even while a partial is
   decoding; partials only when the session has no decode in flight.
 
