@@ -26,7 +26,8 @@ def limit_blas_threads() -> None:
     """Run numpy's BLAS on the calling thread. Its only engine work is the mel filterbank of
     each decode (a small matrix product), yet its pool of one thread per core spun after every
     call: 25 % of the engine's CPU time under `perf` while streaming speech. One thread took
-    the engine from 0.46 to 0.37 CPU seconds per audio second (multispeaker file, 2 cores)."""
+    the engine from 0.46 to 0.37 CPU seconds per audio second (multispeaker file, 2 cores,
+    `--cpu-threads 1`; 0.35 at the default of two)."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1, user_api="blas")
