@@ -18,6 +18,7 @@ import numpy as np
 import soundfile as sf
 import websocket
 
+from earmark.engine.asr import Decoded, DecodedWord
 from earmark.engine.llm.service import LLMError
 
 SPEECH = Path(__file__).resolve().parents[2].parent / "shared" / "speech"
@@ -37,6 +38,12 @@ def pcm16(relative: str) -> bytes:
 
 def reference(relative: str) -> str:
     return speech(relative).with_suffix(".txt").read_text().strip()
+
+
+def decoded(*words: tuple[str, float, float]) -> Decoded:
+    """A decode result from (text, start s, end s) triples."""
+    ws = tuple(DecodedWord(t, s, e, 0.9) for t, s, e in words)
+    return Decoded(" ".join(w.text for w in ws), ws)
 
 
 def normalise(text: str) -> str:

@@ -14,7 +14,7 @@ from earmark.engine.asr import (
     SpeechModel,
     _drop_unaligned_runs,
 )
-from earmark.engine.endpointing import CANDIDATE_SILENCE_MS
+from earmark.engine.endpointing import TurnSettings, candidate_silence
 from earmark.engine.stream import PREROLL_MS
 from earmark.engine.threads import limit_blas_threads, limit_openmp_threads
 from earmark.engine.vad import FRAME_SAMPLES, VoiceActivity
@@ -30,7 +30,8 @@ def model() -> SpeechModel:
 
 def _turn(text_start: str) -> tuple[np.ndarray, str]:
     """A reference segment cut like the engine cuts a turn: from PREROLL_MS before the first
-    voiced frame to CANDIDATE_SILENCE_MS after the last (where a speculative final is decoded)."""
+    voiced frame to the default candidate silence after the last (where a speculative final
+    is decoded)."""
     path = speech(MULTISPEAKER)
     audio, rate = sf.read(path, dtype="float32")
     segments = json.loads(path.with_suffix(".segments.json").read_text())
@@ -39,7 +40,8 @@ def _turn(text_start: str) -> tuple[np.ndarray, str]:
     probs = VoiceActivity().process(audio[lo:hi])
     voiced = [i for i, p in enumerate(probs) if p >= 0.5]
     start = lo + voiced[0] * FRAME_SAMPLES - PREROLL_MS * rate // 1000
-    end = lo + (voiced[-1] + 1) * FRAME_SAMPLES + CANDIDATE_SILENCE_MS * rate // 1000
+    pause = int(candidate_silence(TurnSettings()))
+    end = lo + (voiced[-1] + 1) * FRAME_SAMPLES + pause * rate // 1000
     return audio[start:end], seg["text"]
 
 
@@ -81,3 +83,13 @@ def test_numpy_blas_runs_on_one_thread_once_limited():
     limit_blas_threads()
     blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
     assert blas and all(p["num_threads"] == 1 for p in blas)
+
+
+def test_a_forced_prefix_is_decoded_after_but_not_returned(model):
+    """A final decoded with the previous turn's end as context holds only its own words,
+    timed within the clip."""
+    audio, _ = sf.read(speech("misc/jfk.wav"), dtype="float32")
+    decoded = model.decode(audio, final=True, prefix="And so, my fellow Americans,")
+    assert normalise(decoded.text).startswith("ask not what your country can do for you")
+    assert "americans" not in normalise(decoded.text)
+    assert 2.5 < decoded.words[0].start < decoded.words[-1].end <= len(audio) / 16000

@@ -12,6 +12,7 @@ from earmark.engine.endpointing import (
     TurnEnded,
     TurnSettings,
     TurnStarted,
+    candidate_silence,
     eot_confidence,
     required_silence,
     text_prior,
@@ -55,7 +56,19 @@ def test_pure_silence_threshold_ends_at_max_turn_silence():
     assert ended[0].speech_end_ms == 20 * F
     assert ended[0].end_ms - ended[0].speech_end_ms == pytest.approx(1024, abs=F)
     candidates = [e for e in events if isinstance(e, CandidateNeeded)]
-    assert len(candidates) == 1 and candidates[0].until_ms - 20 * F == pytest.approx(160, abs=F)
+    # the speculative final starts in time to be decoded by the end
+    assert len(candidates) == 1 and candidates[0].until_ms - 20 * F == pytest.approx(760, abs=F)
+
+
+def test_default_candidate_starts_after_short_pauses_but_before_the_soonest_end():
+    s = TurnSettings()
+    assert candidate_silence(s) == pytest.approx(576 - 240)
+    assert candidate_silence(TurnSettings(end_of_turn_confidence_threshold=0.0)) == 160
+    assert candidate_silence(TurnSettings(min_turn_silence=100,
+                                          end_of_turn_confidence_threshold=0.0)) == 100
+    ep = Endpointer(s)
+    events = run(ep, speech(10) + quiet(9) + speech(10))  # a breath of ~290 ms
+    assert not any(isinstance(e, CandidateNeeded) for e in events)
 
 
 def test_zero_threshold_ends_at_min_turn_silence_without_a_hint():
@@ -66,7 +79,8 @@ def test_zero_threshold_ends_at_min_turn_silence_without_a_hint():
 
 
 @pytest.mark.parametrize(("hint", "silence_ms"),
-                         [("A full sentence.", 416), ("and then, and", 704), ("so then", 544)])
+                         [("A full sentence.", 576), ("and then, and", 704),
+                          ("so then we went", 640), ("Well.", 704)])
 def test_text_hint_decides_between_min_and_max(hint: str, silence_ms: float):
     s = TurnSettings(min_turn_silence=400, max_turn_silence=1280,
                      end_of_turn_confidence_threshold=0.4)
@@ -77,8 +91,8 @@ def test_text_hint_decides_between_min_and_max(hint: str, silence_ms: float):
 
 
 def test_speech_resuming_in_a_pause_keeps_the_turn_and_drops_the_candidate():
-    ep = Endpointer(TurnSettings(max_turn_silence=2000, end_of_turn_confidence_threshold=1.0))
-    events = run(ep, speech(10) + quiet(8) + speech(10) + quiet(10))
+    ep = Endpointer()
+    events = run(ep, speech(10) + quiet(12) + speech(10) + quiet(12))
     kinds = [type(e) for e in events]
     assert kinds == [TurnStarted, CandidateNeeded, SpeechResumed, CandidateNeeded]
     assert ep.in_turn
@@ -115,7 +129,9 @@ def test_settings_from_params_and_updates():
 
 def test_confidence_functions():
     s = TurnSettings(min_turn_silence=400, max_turn_silence=1400)
-    assert text_prior("Done.") > text_prior("so, and") and text_prior("") == 1.0
+    assert text_prior("It is done.") > text_prior("it is done") > text_prior("so, and")
+    assert text_prior("Done.") == text_prior("so, and")  # one or two words: held open
+    assert text_prior("") == 1.0
     assert eot_confidence(0.3, 399, s) == 0.0
     assert eot_confidence(0.3, 900, s) == pytest.approx(0.65)
     assert eot_confidence(0.3, 5000, s) == 1.0

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from earmark.core.protocol import LLMGatewayConfig, StreamingParams
-from earmark.engine.asr import Decoded, DecodedWord
 from earmark.engine.audio import AudioDecoder, SampleBuffer
 from earmark.engine.cli import build_parser
 from earmark.engine.llm_relay import LLMRelay
 from earmark.engine.model_files import ModelNotFound, resolve_model
 from earmark.engine.turns import PartialWindow, final_turns, unformat
+from tests.engine.engine_support import decoded
 
 
 def test_s16le_decoding_keeps_an_odd_byte_for_the_next_frame():
@@ -44,16 +44,12 @@ def test_sample_buffer_slices_by_stream_time_after_trimming():
     assert b.end_ms == 5000
     assert set(b.slice(4000, 4500)) == {4.0}
     assert len(b.slice(0, 1000)) == 0  # trimmed
-
-
-def _decoded(*words: tuple[str, float, float]) -> Decoded:
-    ws = tuple(DecodedWord(t, s, e, 0.9) for t, s, e in words)
-    return Decoded(" ".join(w.text for w in ws), ws)
+    assert b.start_ms == 2000
 
 
 def test_unformat_and_final_turns():
     assert unformat("Hello, World! It's 5 o'clock.") == "hello world it's 5 o'clock"
-    d = _decoded(("Hello,", 0.0, 0.4), ("world.", 0.5, 0.9))
+    d = decoded(("Hello,", 0.0, 0.4), ("world.", 0.5, 0.9))
     plain, formatted = final_turns(3, d, 1000, 0.8, format_turns=True)
     assert plain.transcript == "hello world" and not plain.turn_is_formatted
     assert formatted.transcript == "Hello, world." and formatted.turn_is_formatted
@@ -64,11 +60,11 @@ def test_unformat_and_final_turns():
 
 def test_partial_window_freezes_old_words_in_long_turns():
     w = PartialWindow(turn_start_ms=0)
-    d = _decoded(*[(f"w{i}", i * 1.0, i * 1.0 + 0.5) for i in range(9)])
+    d = decoded(*[(f"w{i}", i * 1.0, i * 1.0 + 0.5) for i in range(9)])
     words = w.update(d, 0, 9000)
     assert [x.text for x in words] == [f"w{i}" for i in range(9)]
     assert w.frozen and w.frozen_until_ms is not None and 5000 < w.frozen_until_ms < 7000
-    later = _decoded(("w6", 0.0, 0.4), ("w7", 1.0, 1.4), ("new", 3.0, 3.5))
+    later = decoded(("w6", 0.0, 0.4), ("w7", 1.0, 1.4), ("new", 3.0, 3.5))
     words = w.update(later, w.start_ms, 10_000)
     assert [x.text for x in words][-3:] == ["w6", "w7", "new"]
 

@@ -29,9 +29,10 @@ log = logging.getLogger(__name__)
 
 MAX_CLIP_S = 30.0
 # CTranslate2's Whisper `generate` returns at most min(max_length - len(prompt) + 1,
-# max_length / 2) tokens (measured with 4.8.5), so a cap of N new tokens needs
-# max_length = len(prompt) + 2 * N. Passing len(prompt) + N silently cut every final longer
-# than ~3 tokens per second of audio short, dropping the turn's last words.
+# max_length / 2) tokens, a forced prefix included (measured with 4.8.5), so a cap of N new
+# tokens after a prefix of F needs max_length = len(prompt) + 2 * (N + F). Passing
+# len(prompt) + N silently cut every final longer than ~3 tokens per second of audio short,
+# dropping the turn's last words.
 MAX_LENGTH = 448
 # Whisper sometimes repeats a phrase at the end of a short clip; cross-attention alignment
 # gives the invented words no duration. On the multispeaker test file, dropping runs of 3+
@@ -67,6 +68,14 @@ class DecodedWord:
 class Decoded:
     text: str
     words: tuple[DecodedWord, ...]
+
+    def shifted(self, seconds: float) -> Decoded:
+        """The same words with times `seconds` later (never before 0)."""
+        if not seconds:
+            return self
+        return Decoded(self.text, tuple(
+            DecodedWord(w.text, max(0.0, w.start + seconds), max(0.0, w.end + seconds),
+                        w.probability) for w in self.words))
 
 
 class SpeechModel:
@@ -106,9 +115,12 @@ class SpeechModel:
         t = np.linspace(0, 1, MODEL_RATE, dtype=np.float32)
         self.decode(0.1 * np.sin(2 * np.pi * 220 * t), final=True)
 
-    def decode(self, audio: np.ndarray, *, final: bool, keyterms: tuple[str, ...] = ()
-               ) -> Decoded:
-        """Transcribe one clip (≤ 30 s, 16 kHz float32) with word timings."""
+    def decode(self, audio: np.ndarray, *, final: bool, keyterms: tuple[str, ...] = (),
+               prefix: str = "") -> Decoded:
+        """Transcribe one clip (≤ 30 s, 16 kHz float32) with word timings. `prefix` is what was
+        already said at the start of the clip (the end of the previous turn): Whisper is made
+        to begin with it, so the new words are decoded in their sentence, and it is left out
+        of the result."""
         audio = audio[: int(MAX_CLIP_S * MODEL_RATE)]
         seconds = len(audio) / MODEL_RATE
         if seconds < 0.1:
@@ -120,18 +132,21 @@ class SpeechModel:
         feats = feats[:, : feats.shape[1] // 2 * 2]
         encoded = self._model.encode(feats)
         tok = self._tokenizer
-        prompt = [*tok.sot_sequence, tok.no_timestamps]
+        forced = tok.encode(" " + prefix.strip()) if prefix.strip() else []
+        prompt = [*tok.sot_sequence, tok.no_timestamps, *forced]
         if keyterms:
             context = tok.encode(" " + ", ".join(keyterms))[-120:]
             prompt = [tok.sot_prev, *context, *prompt]
         cap = int(seconds * profile.tokens_per_s) + 6
         result = self._model.model.generate(
             encoded, [prompt], beam_size=profile.beam_size,
-            max_length=min(MAX_LENGTH, len(prompt) + 2 * cap),
+            max_length=min(MAX_LENGTH, len(prompt) + 2 * (cap + len(forced))),
             return_scores=True, return_no_speech_prob=True, suppress_blank=True,
             no_repeat_ngram_size=profile.no_repeat_ngram,
         )[0]
         tokens = [t for t in result.sequences_ids[0] if t < tok.eot]
+        if tokens[: len(forced)] == forced:  # CTranslate2 returns the prefix too
+            tokens = tokens[len(forced):]
         if not tokens:
             return Decoded("", ())
         # scores are length-normalised (as in faster-whisper's avg_logprob)
@@ -139,16 +154,27 @@ class SpeechModel:
         if result.no_speech_prob > 0.6 and logprob < -1.0:
             return Decoded("", ())
         content_frames = len(audio) // self._features.hop_length
-        alignment = self._model.find_alignment(tok, [tokens], encoded, content_frames)[0]
+        alignment = self._model.find_alignment(tok, [forced + tokens], encoded,
+                                               content_frames)[0]
         from faster_whisper.transcribe import merge_punctuations
 
         merge_punctuations(alignment, _PREPEND, _APPEND)
         words = _drop_unaligned_runs([
             DecodedWord(w["word"].strip(), min(float(w["start"]), seconds),
                         min(float(w["end"]), seconds), float(w["probability"]))
-            for w in alignment if w["word"].strip()
+            for w in _after_tokens(alignment, len(forced)) if w["word"].strip()
         ])
         return Decoded(" ".join(w.text for w in words), tuple(words))
+
+
+def _after_tokens(alignment: list[dict], count: int) -> list[dict]:
+    """The aligned words after the first `count` tokens (the forced prefix)."""
+    seen = 0
+    for i, word in enumerate(alignment):
+        if seen >= count:
+            return alignment[i:]
+        seen += len(word["tokens"])
+    return []
 
 
 def _drop_unaligned_runs(words: list[DecodedWord]) -> list[DecodedWord]:

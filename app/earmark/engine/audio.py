@@ -87,6 +87,11 @@ class SampleBuffer:
         self._base = 0  # stream sample index of _data[0]
 
     @property
+    def start_ms(self) -> float:
+        """The oldest audio still held."""
+        return self._base * 1000.0 / MODEL_RATE
+
+    @property
     def end_ms(self) -> float:
         return (self._base + len(self._data)) * 1000.0 / MODEL_RATE
 

@@ -9,11 +9,13 @@ Three kinds of work, so the event loop never waits on the model:
   arrives: when a pause needs the decoded text to decide (see endpointing.py), the processor
   waits for that decode while later audio stays queued;
 * decodes run in the shared ASR pool (two at once by default): a session's finals one at a time in
-  order (a FIFO lock), speculative ones as soon as a pause begins, even while a partial is
-  decoding; partials only when the session has no decode in flight.
+  order (a FIFO lock), speculative ones once a pause nears the soonest end of turn, even while a
+  partial is decoding; partials only when the session has no decode in flight.
 
 Final turns are emitted by a chain of tasks, so they leave in turn order even when a later
-turn's partial is decoded first.
+turn's partial is decoded first. Because finals decode in order, a final can lean on the one
+before it: a turn that follows closely is decoded after the previous turn's last words
+(context.py).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from earmark.core.protocol import (
 
 from .asr import Decoded
 from .audio import AudioDecoder, SampleBuffer, supported_encoding
+from .context import left_context
 from .endpointing import (
     CandidateNeeded,
     Endpointer,
@@ -148,6 +151,7 @@ class StreamSession:
         self._turn: _Turn | None = None
         self._next_order = 0
         self._finals: asyncio.Task[None] | None = None
+        self._previous: tuple[asyncio.Task[Decoded], float] | None = None  # last final, offset
         self._partial_interval = float(PARTIAL_INTERVAL_MS[0])
         self._short_chunk_ms: float | None = None
         self._terminating = False
@@ -391,7 +395,7 @@ class StreamSession:
         offset = max(0.0, turn.start_ms - PREROLL_MS)
         turn.candidate_offset, turn.candidate_until = offset, until_ms
         turn.candidate = self._decode(
-            self.audio.slice(offset, until_ms), True,
+            offset, until_ms, True,
             wanted=lambda: turn.candidate is not None and turn.candidate_until == until_ms)
         self._spawn(self._candidate_as_partial(turn, turn.candidate, offset, until_ms),
                     "candidate-partial")
@@ -421,7 +425,8 @@ class StreamSession:
         else:
             offset = max(0.0, turn.start_ms - PREROLL_MS)
             until = self.audio.end_ms if ev.speech_end_ms >= ev.end_ms else ev.end_ms
-            task = self._decode(self.audio.slice(offset, until), True)
+            task = self._decode(offset, until, True)
+        self._previous = (task, offset)
         log.debug("session %s: turn ended (%s) %.0f-%.0f ms", self.id, ev.reason,
                   ev.start_ms, ev.speech_end_ms)
         self._finals = self._spawn(
@@ -452,30 +457,43 @@ class StreamSession:
             self._next_order += 1
         return turn.order
 
-    def _decode(self, clip: np.ndarray, final: bool, *,
+    def _decode(self, offset: float, until: float, final: bool, *,
                 wanted: Callable[[], bool] | None = None) -> asyncio.Task[Decoded]:
-        """Queue a decode. `wanted` is asked when its turn comes: a speculative final whose
-        pause turned out not to be the end is dropped before it costs anything."""
+        """Queue a decode of [offset, until); the words come back timed from `offset`.
+        `wanted` is asked when its turn comes: a speculative final whose pause turned out not
+        to be the end is dropped before it costs anything."""
         self._inflight += 1
-        return self._spawn(self._run_decode(clip, final, wanted), "decode")
+        return self._spawn(self._run_decode(offset, until, final, wanted), "decode")
 
-    async def _run_decode(self, clip: np.ndarray, final: bool,
+    async def _run_decode(self, offset: float, until: float, final: bool,
                           wanted: Callable[[], bool] | None) -> Decoded:
         try:
             async with self._final_lock if final else contextlib.nullcontext():
                 if wanted is not None and not wanted():
                     self.stats.skipped += 1
                     return Decoded("", ())
+                start, prefix = self._left_context(offset, until) if final else (offset, "")
+                fn = partial(self._model.decode, self.audio.slice(start, until), final=final,
+                             keyterms=self.keyterms, prefix=prefix)
                 loop = asyncio.get_running_loop()
-                fn = partial(self._model.decode, clip, final=final, keyterms=self.keyterms)
                 started = time.monotonic()
                 result = await loop.run_in_executor(self.ctx.resources.decode_pool, fn)
                 kind = "final" if final else "partial"
                 self.stats.decodes[kind] += 1
                 self.stats.decode_s[kind] += time.monotonic() - started
-                return result
+                return result.shifted((start - offset) / 1000)
         finally:
             self._inflight -= 1
+
+    def _left_context(self, offset: float, until: float) -> tuple[float, str]:
+        """The previous turn's end, for a final decode (see context.py). Finals decode in
+        turn order, so the previous turn's final is known by the time this one runs."""
+        if self._previous is None:
+            return offset, ""
+        task, previous_offset = self._previous
+        if not task.done() or task.cancelled() or task.exception() is not None:
+            return offset, ""
+        return left_context(task.result(), previous_offset, offset, until, self.audio.start_ms)
 
     # --- partials --------------------------------------------------------------------------
 
@@ -487,14 +505,14 @@ class StreamSession:
         if now - turn.start_ms < FIRST_PARTIAL_MS:
             return
         if self.endpointer.pause_start is not None:
-            return  # a pause: the speculative final decodes the turn (see _start_candidate)
+            return  # a pause: the speculative final will decode the turn (_start_candidate)
         if turn.last_partial_ms is not None and now - turn.last_partial_ms < self._partial_interval:
             return
         turn.last_partial_ms = now
         offset = turn.window.start_ms
         if offset == turn.start_ms:
             offset = max(0.0, offset - PREROLL_MS)
-        task = self._decode(self.audio.slice(offset, now), False)
+        task = self._decode(offset, now, False)
         self._spawn(self._emit_partial(turn, task, offset, now), "partial")
 
     async def _emit_partial(self, turn: _Turn, task: asyncio.Task[Decoded], offset: float,
