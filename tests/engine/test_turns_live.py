@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import soxr
 
@@ -9,6 +11,7 @@ from earmark.engine.runner import EngineRunner
 from tests.engine.engine_support import (
     Session,
     assert_well_formed,
+    normalise,
     pcm16,
     pcm_to_float,
     reference,
@@ -58,6 +61,24 @@ def test_pauses_split_turns_in_order(engine: EngineRunner):
     orders = [t["turn_order"] for t in s.of_type("Turn")]
     assert orders == sorted(orders)
     assert finals[0]["words"][-1]["end"] < finals[1]["words"][0]["start"]
+
+
+def test_a_sentence_split_by_pauses_reads_whole_and_in_order(engine: EngineRunner):
+    """JFK's pauses split his sentence into turns; the later turns are decoded after the
+    previous turn's last words (context.py), which must not show up twice."""
+    name = "misc/jfk.wav"
+    s = Session.open(engine.ws_url, engine.token, {"sample_rate": 16000, "format_turns": "true"})
+    s.send_audio(pcm16(name) + silence(1500), chunk_ms=50)
+    assert s.terminate() == 1000
+    finals = s.finals(True)
+    assert len(finals) >= 3  # pauses of 1 s and more end turns
+    heard = s.final_text(True)
+    assert wer(reference(name), heard) < 0.1, heard
+    words = normalise(heard).split()  # the previous turn's words are not repeated:
+    assert (words.count("americans"), words.count("ask"), words.count("country")) == (1, 2, 2)
+    for before, after in itertools.pairwise(finals):
+        assert before["words"][-1]["end"] <= after["words"][0]["start"]
+    assert finals[-1]["words"][-1]["end"] <= 11_000 + 100
 
 
 def test_force_endpoint_ends_the_turn_now(engine: EngineRunner):
