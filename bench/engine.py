@@ -6,10 +6,10 @@ through the v3 websocket (50 ms chunks). Two passes:
 * real time: the multispeaker file and 8 single files (273 s). Prints first-partial latency
   after speech onset and final latency after speech end (p50/p95), CPU seconds of the engine
   process per audio second, its peak RSS, and the WER of these files;
-* corpus: every speech file in shared/speech (145 files, 20 min, 2,631 words) at `--corpus-pace`
+* corpus: every speech file in shared/speech (145 files, 20 min, 2,652 words) at `--corpus-pace`
   (4x by default). Final turns do not depend on the pace (the engine places turn boundaries on
   the stream clock and waits for any decode a boundary needs), so this WER is the one the
-  real-time pass would give, over four times the words: the 9-file set has 626 words, where one
+  real-time pass would give, over four times the words: the 9-file set has 630 words, where one
   word is 0.16 points of WER.
 
 WER: formatted finals against the reference, both through Whisper's English text normaliser
@@ -70,6 +70,10 @@ _NORMALISER = EnglishTextNormalizer()
 
 def normalise(text: str) -> str:
     return _NORMALISER(text)
+
+
+def name_of(path: Path) -> str:
+    return str(path.relative_to(SPEECH))
 
 
 def resolve(name: str) -> Path:
@@ -224,7 +228,7 @@ def run_files(engine: Engine, paths: list[Path], pace: float, label: str) -> lis
     results = []
     for i, path in enumerate(paths, 1):
         messages, audio_s = stream_file(engine, path, pace)
-        r = Result(str(path.relative_to(SPEECH)), audio_s,
+        r = Result(name_of(path), audio_s,
                    path.with_suffix(".txt").read_text().strip())
         r.hyp = " ".join(m["transcript"] for _, m in messages
                          if m.get("type") == "Turn" and m["end_of_turn"]
@@ -277,15 +281,14 @@ def main(argv: list[str] | None = None) -> int:
         results = run_files(engine, paths, args.pace, "real time")
         cpu = engine.cpu_seconds() - cpu0
         rss = engine.peak_rss_mb()
-        done = {r.name: r for r in results}  # finals do not depend on the pace: reuse them
-        rest = run_files(engine, [f for f in corpus if str(f.relative_to(SPEECH)) not in done],
-                         args.corpus_pace, "corpus")
-        corpus_results = [done.get(str(f.relative_to(SPEECH))) or rest.pop(0) for f in corpus]
+        by_name = {r.name: r for r in results}  # finals do not depend on the pace: reuse them
+        rest = [f for f in corpus if name_of(f) not in by_name]
+        by_name.update((r.name, r) for r in run_files(engine, rest, args.corpus_pace, "corpus"))
     finally:
         engine.stop()
+    corpus_results = [by_name[name_of(f)] for f in corpus]
     if not args.no_offline:
-        add_offline(results + [r for r in corpus_results if r.name not in done],
-                    args.speech_model)
+        add_offline(list(by_name.values()), args.speech_model)
 
     audio_s = sum(r.audio_s for r in results) + 2 * len(results)
     first = [x for r in results for x in r.first_partial]
