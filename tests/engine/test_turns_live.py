@@ -81,6 +81,26 @@ def test_a_sentence_split_by_pauses_reads_whole_and_in_order(engine: EngineRunne
     assert finals[-1]["words"][-1]["end"] <= 11_000 + 100
 
 
+def test_a_failed_final_decode_loses_that_turn_only(engine: EngineRunner, monkeypatch):
+    """The turn after a failed final is decoded without its context, not failed with it."""
+    model = engine.resources.model
+    assert model is not None
+    decode = model.decode
+
+    def failing(audio, *, final, **kw):
+        if final and "americans" in kw.get("prefix", "").lower():  # "Ask not", after turn 1
+            raise RuntimeError("decoder broke")
+        return decode(audio, final=final, **kw)
+
+    monkeypatch.setattr(model, "decode", failing)
+    s = Session.open(engine.ws_url, engine.token, {"sample_rate": 16000, "format_turns": "true"})
+    s.send_audio(pcm16("misc/jfk.wav") + silence(1500), chunk_ms=50)
+    assert s.terminate() == 1000
+    heard = normalise(s.final_text(True))
+    assert "fellow americans" in heard and "ask not" not in heard
+    assert "your country can do for you" in heard and heard.endswith("for your country")
+
+
 def test_force_endpoint_ends_the_turn_now(engine: EngineRunner):
     speech = pcm16(ARCTIC_1)
     s = Session.open(engine.ws_url, engine.token, {"sample_rate": 16000,
