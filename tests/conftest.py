@@ -13,9 +13,8 @@ from keyring.backend import KeyringBackend
 from PySide6.QtCore import QSettings
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-SPEECH = SHARED / "speech"
 FIXTURES = REPO / "tests" / "fixtures"
+SPEECH = FIXTURES / "speech"  # the speech the tests play; licences in its README.md
 
 
 class MemoryKeyring(KeyringBackend):
@@ -56,5 +55,10 @@ def settings(tmp_path):
 def speech_file(relative: str) -> Path:
     path = SPEECH / relative
     if not path.exists():
-        pytest.fail(f"speech fixture missing: {path} (shared/ must sit beside the repo)")
+        pytest.fail(missing_speech(path))
     return path
+
+
+def missing_speech(path: Path) -> str:
+    return (f"speech fixture missing: {path.relative_to(REPO)} (the tests' speech lives in "
+            f"{SPEECH.relative_to(REPO)}/, listed in its manifest.tsv)")

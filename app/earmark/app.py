@@ -14,6 +14,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from . import APP_NAME, ORG_NAME, __version__
+from .core.catalog import installed_speech_model
 from .core.session import SessionStore
 from .logging_setup import setup_logging
 from .resources import resource
@@ -40,7 +41,7 @@ def create_app(argv: list[str]) -> QApplication:
 
 
 def build_main_window(settings: Settings) -> MainWindow:
-    engine = EngineHost(settings.get(Key.EMBEDDED_SPEECH_MODEL))
+    engine = EngineHost(installed_speech_model(settings.get(Key.EMBEDDED_SPEECH_MODEL)))
     store = SessionStore(settings.get(Key.SESSIONS_DIR) or None)
     window = MainWindow(settings, engine, store=store)
     try:

@@ -39,6 +39,7 @@ class Key(StrEnum):
     ANALYSE_ON_STOP = "analysis/on_stop"
     ANALYSIS_FALLBACKS = "analysis/fallback_models"  # comma-separated, at most two
     ANALYSIS_GATEWAY_URL = "analysis/gateway_url"
+    RECONNECT_FOR_S = "session/reconnect_for_s"  # how long a lost connection is tried again
     GATEWAY_MODELS = "cloud/llm_models"  # the last GET /v1/models, as JSON with its time
 
 
@@ -62,6 +63,7 @@ _DEFAULTS: dict[Key, Any] = {
     Key.ANALYSE_ON_STOP: True,
     Key.ANALYSIS_FALLBACKS: "",
     Key.GATEWAY_MODELS: "",
+    Key.RECONNECT_FOR_S: 120,
     Key.ANALYSIS_GATEWAY_URL: "",
 }
 

@@ -90,3 +90,44 @@ def test_a_session_template_is_optional():
     prompt = mine(session_template="")
     validate_prompt(prompt)
     assert prompt.analysis_template == "List questions: {{transcript}}"
+
+
+ESCAPING_NAMES = ["../victim", "..", ".", "", "  ", "/etc/passwd", "/tmp/victim", "a/b",
+                  "sub/../../victim", "..\\victim", "C:victim", "C:\\victim", "vic\0tim",
+                  "line\nbreak"]
+
+
+@pytest.mark.parametrize("name", ESCAPING_NAMES)
+def test_delete_refuses_a_name_outside_the_prompts_folder(library, tmp_path, name):
+    victim = tmp_path / "victim.json"
+    victim.write_text("{}", encoding="utf-8")
+    library.save(mine())  # the folder exists and holds a prompt
+    with pytest.raises(ValueError, match=r"prompt name|needs a name"):
+        library.delete(name)
+    assert victim.exists()
+    assert library.get("questions") is not None
+
+
+@pytest.mark.parametrize("name", ESCAPING_NAMES)
+def test_save_and_path_of_refuse_a_name_outside_the_prompts_folder(library, tmp_path, name):
+    if name.strip():  # an empty id means "a new prompt": it gets one from its name
+        with pytest.raises(ValueError):
+            library.save(mine(id=name))
+    with pytest.raises(ValueError, match=r"prompt name|needs a name"):
+        library.path_of(name)
+    assert not (tmp_path / "victim.json").exists()
+    assert not list(tmp_path.rglob("victim*"))
+
+
+def test_ordinary_names_stay_inside_the_folder(library, tmp_path):
+    for name in ("questions", "My prompt", "notes.v2", "..notes", "déjà-vu"):
+        assert library.path_of(name).parent == tmp_path / "prompts"
+
+
+def test_a_file_whose_name_cannot_be_an_id_is_skipped_and_named(library, tmp_path):
+    folder = tmp_path / "prompts"
+    folder.mkdir()
+    (folder / "odd:name.json").write_text(json.dumps(mine().to_dict()), encoding="utf-8")
+    library.reload()
+    assert library.user == []
+    assert library.problems[0].startswith("odd:name.json: ")

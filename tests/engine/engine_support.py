@@ -20,13 +20,12 @@ import websocket
 
 from earmark.engine.asr import Decoded, DecodedWord
 from earmark.engine.llm.service import LLMError
-
-SPEECH = Path(__file__).resolve().parents[2].parent / "shared" / "speech"
+from tests.conftest import SPEECH, missing_speech
 
 
 def speech(relative: str) -> Path:
     path = SPEECH / relative
-    assert path.exists(), f"speech fixture missing: {path} (shared/ must sit beside the repo)"
+    assert path.exists(), missing_speech(path)
     return path
 
 

@@ -1,5 +1,7 @@
-"""Real servers on loopback for the LLM side: the engine's routes (with the bundled SmolLM2)
-and a fake OpenAI-compatible server, all on one background event loop shared by the tests."""
+"""Real servers on loopback for the LLM side: the engine's routes (with the bundled SmolLM2,
+configured as the app runs it: cloud ids answered by the default model), the same routes
+strict about unknown models, a fake OpenAI-compatible server and a fake LLM Gateway, all on one
+background event loop shared by the tests."""
 
 from __future__ import annotations
 
@@ -12,10 +14,18 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from earmark.engine.llm import LLMOptions, OpenAIServer, build_llm_service
+from earmark.engine.llm import LLMOptions, LLMRegistry, OpenAIServer, build_llm_service
 from earmark.engine.llm.providers.llama_cpp import bundled_smollm2_path
 from earmark.engine.llm.routes import add_llm_routes
-from tests.engine_llm.llm_support import Engine, FakeOpenAI, Run, check_auth, closed_port, serve
+from tests.engine_llm.llm_support import (
+    Engine,
+    FakeGateway,
+    FakeOpenAI,
+    Run,
+    check_auth,
+    closed_port,
+    serve,
+)
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +89,34 @@ def engine(run: Run, smollm2_copy: Path) -> Iterator[Engine]:
             await runner.cleanup()
 
     run(stop())
+
+
+@pytest.fixture(scope="session")
+def strict_url(run: Run) -> Iterator[str]:
+    """The routes of a service that answers unknown model ids with the Gateway's 400
+    (`substitute_unknown_models=False`). Its SmolLM2 is never loaded unless a test asks it."""
+
+    async def start() -> tuple[LLMRegistry, web.AppRunner, str]:
+        options = LLMOptions(probe_openai_servers=False, substitute_unknown_models=False)
+        service = build_llm_service(options)
+        app = web.Application()
+        add_llm_routes(app, service, check_auth)
+        runner, url = await serve(app)
+        return service, runner, url
+
+    service, runner, url = run(start())
+    yield url
+
+    async def stop() -> None:
+        await service.close()
+        await runner.cleanup()
+
+    run(stop())
+
+
+@pytest.fixture
+def gateway(run: Run) -> Iterator[FakeGateway]:
+    fake = FakeGateway(models=("claude-test", "claude-sonnet-4-6"))
+    runner, fake.url = run(serve(fake.app()))
+    yield fake
+    run(runner.cleanup())

@@ -109,12 +109,14 @@ class FakeOpenAI:
 @dataclass
 class FakeGateway:
     url: str = ""
+    models: tuple[str, ...] = ("claude-test",)
     seen_authorization: list[str | None] = field(default_factory=list)
+    chat_bodies: list[dict[str, Any]] = field(default_factory=list)
 
     def app(self) -> web.Application:
         async def models(request: web.Request) -> web.Response:
-            entry = {"id": "claude-test", "name": "Claude Test", "description": "gateway model"}
-            return web.json_response({"data": [entry]})
+            data = [{"id": m, "name": m, "description": "gateway model"} for m in self.models]
+            return web.json_response({"data": data})
 
         async def chat(request: web.Request) -> web.Response:
             self.seen_authorization.append(request.headers.get("Authorization"))
@@ -128,7 +130,8 @@ class FakeGateway:
                     status=401,
                 )
             body = await request.json()
-            if body["model"] != "claude-test":
+            self.chat_bodies.append(body)
+            if body["model"] not in self.models:
                 return web.json_response(
                     {
                         "message": "invalid request body",

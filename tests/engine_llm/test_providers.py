@@ -61,10 +61,15 @@ def test_fallback_to_the_local_model_after_a_runtime_failure(run: Run, engine: E
     assert {c["model"] for c in chunks} == {"smollm2-135m"}
 
 
-def test_unknown_fallback_model_is_rejected_up_front(run: Run, engine: Engine) -> None:
+def test_unknown_fallback_model_is_rejected_up_front(run: Run) -> None:
+    service = build_llm_service(
+        LLMOptions(probe_openai_servers=False, substitute_unknown_models=False)
+    )
     request = {"model": "smollm2-135m", "prompt": "hi", "fallbacks": [{"model": "nope"}]}
-    error = llm_error(run, engine.service.complete(request))
+    error = llm_error(run, service.complete(request))
+    run(service.close())
     assert error.status == 400 and error.message == "model not found"
+    assert "'nope'" in error.errors[0]
 
 
 async def collect(chunks: Any) -> list[dict[str, Any]]:
@@ -208,14 +213,6 @@ def test_slow_server_times_out_as_504(run: Run) -> None:
     assert error.status == 504 and "did not answer within 0.3 s" in error.message
 
 
-@pytest.fixture
-def gateway(run: Run) -> Any:
-    fake = FakeGateway()
-    runner, fake.url = run(serve(fake.app()))
-    yield fake
-    run(runner.cleanup())
-
-
 def test_gateway_passthrough(
     run: Run, gateway: FakeGateway, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -237,7 +234,7 @@ def test_gateway_passthrough(
             await service.close()
 
     models, data, rejected = run(scenario())
-    assert [m["id"] for m in models] == ["claude-test"]
+    assert [m["id"] for m in models] == ["claude-test", "claude-sonnet-4-6"]
     assert gateway.seen_authorization == [GATEWAY_KEY, GATEWAY_KEY]
     assert data["request_id"] == "gw-request-1"  # the Gateway's own id is kept
     assert data["choices"][0]["message"]["content"] == "3 words"
@@ -264,6 +261,7 @@ def test_substitute_unknown_models_uses_the_default(run: Run) -> None:
     data = run(service.complete(request))
     run(service.close())
     assert data["request"]["model"] == "claude-sonnet-4-6"
+    assert data["model"] == "smollm2-135m"
     assert data["choices"][0]["message"]["content"]
 
 

@@ -55,7 +55,8 @@ def sse_payloads(text: str) -> list[str]:
 
 
 def test_models_lists_smollm2_first_as_tiny_experimental(run: Run, engine: Engine) -> None:
-    status, _, text = run(call("GET", f"{engine.url}/v1/models"))  # no auth needed
+    assert run(call("GET", f"{engine.url}/v1/models"))[0] == 401  # the token, as on /v1/*
+    status, _, text = run(call("GET", f"{engine.url}/v1/models", headers=AUTH))
     assert status == 200
     models = json.loads(text)["data"]
     ids = [m["id"] for m in models]
@@ -86,6 +87,7 @@ def test_smollm2_completion_has_gateway_shape(run: Run, engine: Engine) -> None:
     data = json.loads(text)
     assert isinstance(data["request_id"], str) and data["request_id"]
     assert data["request"] == {"model": "smollm2-135m", "max_tokens": 16}
+    assert data["model"] == "smollm2-135m"
     (choice,) = data["choices"]
     assert choice["index"] == 0
     assert choice["message"]["role"] == "assistant"
@@ -177,8 +179,9 @@ def test_invalid_json_is_a_400(run: Run, engine: Engine) -> None:
     assert json.loads(text)["metadata"]["errors"] == ["request body is not valid JSON"]
 
 
-def test_unknown_model_is_a_400_model_not_found(run: Run, engine: Engine) -> None:
-    status, _, text = post_chat(run, engine, {"model": "no-such-model", "prompt": "hi"})
+def test_unknown_model_is_a_400_model_not_found_when_strict(run: Run, strict_url: str) -> None:
+    body = {"model": "no-such-model", "prompt": "hi"}
+    status, _, text = run(call("POST", f"{strict_url}/v1/chat/completions", body, AUTH))
     assert status == 400
     data = json.loads(text)
     assert data["message"] == "model not found"

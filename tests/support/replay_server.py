@@ -9,6 +9,8 @@ A scenario is a JSONL file; each line is one step:
   {"drop": true}             cut the TCP connection without a close frame
   {"sleep_ms": N}
 Authorization is checked like the service: a wrong key gets Error 1008, then close 1008.
+The first connection plays `steps`; later ones (a client reconnecting) play `then`, the last
+of it again for every further connection, or `steps` again when `then` is empty.
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ class Received:
 
 
 class ReplayServer:
-    def __init__(self, steps: list[dict], api_key: str = "test-key") -> None:
+    def __init__(self, steps: list[dict], api_key: str = "test-key",
+                 then: list[list[dict]] | None = None) -> None:
         self.steps = steps
+        self.then = then or []
         self.api_key = api_key
         self.connections: list[Received] = []  # every connection, in order
         self._cond = threading.Condition()
@@ -72,6 +76,7 @@ class ReplayServer:
         with self._cond:
             self.connections.append(got)
             self._reading.add(id(got))
+            index = len(self.connections) - 1
         reader = threading.Thread(target=self._read, args=(conn, got), daemon=True)
         reader.start()
         if conn.request.headers.get("Authorization") != self.api_key:
@@ -80,10 +85,15 @@ class ReplayServer:
             conn.close(1008, "Unauthorized Connection: Invalid API key")
             return
         try:
-            for step in self.steps:
+            for step in self._scenario(index):
                 self._play(conn, got, step)
         except ConnectionClosed:
             pass
+
+    def _scenario(self, index: int) -> list[dict]:
+        if index == 0 or not self.then:
+            return self.steps
+        return self.then[min(index - 1, len(self.then) - 1)]
 
     def _read(self, conn: ServerConnection, got: Received) -> None:
         try:

@@ -1,4 +1,5 @@
-"""The shared virtual microphone (a PulseAudio null sink whose monitor is the default input)."""
+"""The virtual microphone (a PulseAudio null sink whose monitor is the default input), run by
+the script `virtual-mic` beside this file."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.conftest import REPO
 
-TOOL = SHARED / "tools" / "virtual-mic"
+TOOL = REPO / "tests" / "support" / "virtual-mic"
 
 
 def start_virtual_mic() -> None:
-    if not TOOL.exists():
-        pytest.fail(f"{TOOL} is missing (shared/ must sit beside the repo)")
+    if not os.access(TOOL, os.X_OK):
+        pytest.fail(f"{TOOL.relative_to(REPO)} is missing or not executable")
     if shutil.which("apt-get") is None and shutil.which("pulseaudio") is None:
         pytest.skip("PulseAudio cannot run here: neither pulseaudio nor apt-get is available")
     result = subprocess.run([str(TOOL), "start"], capture_output=True, text=True, timeout=300)

@@ -26,8 +26,9 @@ def store(tmp_path):
 @pytest.fixture
 def window(qtbot, settings, memory_keyring, store):
     def make(scenario: str, key: str = "test-key", realtime: bool = True,
-             source=None) -> tuple[MainWindow, ReplayServer]:
-        server = ReplayServer(load_scenario(scenario)).__enter__()
+             source=None, then: tuple[str, ...] = ()) -> tuple[MainWindow, ReplayServer]:
+        server = ReplayServer(load_scenario(scenario),
+                              then=[load_scenario(name) for name in then]).__enter__()
         servers.append(server)
         credentials.save_api_key(key)
         settings.set(Key.ENGINE, CLOUD_ENGINE)

@@ -82,7 +82,7 @@ def live_window(qtbot, settings, memory_keyring) -> Iterator[Any]:
         return w, server
 
     def end_session(w: MainWindow) -> None:
-        if w.controller.state != SessionState.IDLE:
+        if w.controller.active:
             with qtbot.waitSignal(w.controller.session_ended, timeout=10_000):
                 w.controller.stop_session()
 

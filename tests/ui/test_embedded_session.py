@@ -65,6 +65,6 @@ def test_a_spoken_session_with_the_embedded_engine(qtbot, virtual_mic, settings,
     assert transcript[0].title == "Turn 1" and re.fullmatch(r"\d\d:\d\d", transcript[0].meta)
     answers = window.controller.answers.cards()
     assert answers and all(a.state == CardState.FINAL and a.body for a in answers)
-    assert "audio processed" in window.status.currentMessage()
+    assert "all transcribed" in window.status.currentMessage()
     saved = store.load(window.controller.saved_folder)
     assert [t.text for t in saved.turns] == [c.body for c in transcript]

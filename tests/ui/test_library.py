@@ -52,7 +52,8 @@ LONG[33] = ("Remember the zebra crossing permit for the new office.", "File it b
 
 def record(store: SessionStore, title: str, started_at: datetime,
            turns: list[tuple[str, str | None]], seconds: int = 40,
-           analysis: str | None = None, engine: str = "embedded") -> Path:
+           analysis: str | None = None, engine: str = "embedded",
+           transcribed_until_ms: int | None = None) -> Path:
     """Record a session through the real recorder: audio, timed words, answers, finish."""
     recorder = store.create(SessionMeta(title=title, engine=engine,
                                         speech_model="whisper-tiny.en", llm_model="smollm2-135m",
@@ -71,7 +72,7 @@ def record(store: SessionStore, title: str, started_at: datetime,
         at += 1000
     if analysis:
         recorder.set_analysis(Analysis(analysis, "smollm2-135m", "Summarise the session."))
-    recorder.finish()
+    recorder.finish(transcribed_until_ms)
     return recorder.folder
 
 
@@ -559,3 +560,19 @@ def test_the_library_handles_a_thousand_sessions(make_window, store, qtbot):
     click_row(qtbot, w, 999)
     assert w.session_view.title_label.text() == "Meeting 0"
 
+
+
+def test_a_partly_transcribed_session_offers_to_transcribe_the_rest(make_window, store,
+                                                                    sessions, qtbot):
+    cut = record(store, "Cut off", START + timedelta(days=3), WEEKLY[:1], seconds=30,
+                 transcribed_until_ms=4200)
+    w = make_window(store)
+    status = w.controller.sessions.index(row_of(w, cut), Column.STATUS).data()
+    assert status == "Partly transcribed"
+    click_row(qtbot, w, row_of(w, sessions["weekly"]))
+    assert not w.rest_button.isVisible()  # complete sessions have nothing left
+    click_row(qtbot, w, row_of(w, cut))
+    assert w.rest_button.isVisible() and w.rest_button.isEnabled()
+    with qtbot.waitSignal(w.transcribe_rest_requested) as asked:
+        qtbot.mouseClick(w.rest_button, Qt.MouseButton.LeftButton)
+    assert asked.args == [str(cut / "audio.wav"), 4200, "Cut off"]

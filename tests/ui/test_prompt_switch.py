@@ -42,7 +42,7 @@ def test_a_new_prompt_answers_from_the_next_turn_over_a_new_connection(qtbot, wi
     with qtbot.waitSignal(w.controller.session_ended, timeout=20_000) as ended:
         pass  # the recording ends by itself
     # the summary counts the audio of both connections, not the last one's Termination (1 s)
-    assert ended.args[0].startswith("Session ended: 11 s of audio processed, 2 turns.")
+    assert ended.args[0].startswith("Session ended: 11 s of audio, 2 turns, all transcribed.")
 
     first, second = server.connections
     assert "summary" in llm_prompt(first.path).lower()

@@ -15,7 +15,6 @@ from PySide6.QtGui import QDropEvent
 
 from earmark.app import parse_args
 from earmark.controllers.audio_devices import AudioDevices
-from earmark.controllers.live_session import SessionState
 from earmark.core.audio import FRAME_BYTES
 from earmark.core.session import SessionStatus, SessionStore
 from earmark.settings import Key
@@ -72,7 +71,7 @@ def test_the_device_picker_lists_remembers_and_refuses_an_unplugged_device(qtbot
     devices.refresh()
     assert w.input_picker.currentText() == "USB Mic (not connected)"
     w.start_session()
-    assert w.controller.state == SessionState.IDLE
+    assert not w.controller.active
     assert "USB Mic (not connected): plug it in, or choose another input" in w.banner.text
 
     present.inputs = [BUILT_IN, MIC, MONITOR]  # plugged back in: chosen again
@@ -123,7 +122,7 @@ def test_an_unreadable_file_gets_a_clear_message_and_no_session(qtbot, settings,
     notes.write_text("these are meeting notes, not a recording")
     assert not w.open_file(notes)
     assert "notes.mp3 is not an audio file Earmark can read" in w.banner.text
-    assert w.controller.state == SessionState.IDLE
+    assert not w.controller.active
     assert not w.open_file(tmp_path / "gone.wav")
     assert "gone.wav could not be found" in w.banner.text
 
@@ -152,11 +151,11 @@ def test_a_dropped_recording_is_transcribed_by_the_embedded_engine_and_saved(
     w.show()
     recording = speech_file("misc/jfk.wav")
     w.open_file_when_ready(recording)
-    assert w.controller.state == SessionState.IDLE
+    assert not w.controller.active
     progress: list[tuple[int, int]] = []
     w.controller.progress.connect(lambda pos, total: progress.append((pos, total)))
     engine.start()
-    qtbot.waitUntil(lambda: w.controller.state != SessionState.IDLE, timeout=60_000)
+    qtbot.waitUntil(lambda: w.controller.active, timeout=60_000)
     assert engine.state == EngineState.READY
     assert not w.open_file_action.isEnabled() and not w.input_picker.isEnabled()
     qtbot.waitUntil(lambda: w.status.progress.isVisible(), timeout=10_000)
@@ -181,7 +180,7 @@ def test_a_dropped_recording_is_transcribed_by_the_embedded_engine_and_saved(
     # a second recording, dropped on the window, starts the next session
     mime = QMimeData()
     w.dropEvent(dropped(mime, recording))
-    assert w.controller.state != SessionState.IDLE
+    assert w.controller.active
     w.controller.stop_session()  # Stop works at any point
     qtbot.waitSignal(w.controller.session_ended, timeout=15_000).wait()
     assert len(store.list_sessions()) == 2

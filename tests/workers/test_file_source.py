@@ -167,3 +167,12 @@ def test_the_capture_worker_reports_progress_and_no_input_warnings(qtbot, made, 
     assert positions[-1][0] == finished.args[0] >= duration
     assert 3 <= len(positions) < 20  # ten a second at most, at 20x
     assert [p for p, _ in positions] == sorted(p for p, _ in positions)
+
+
+def test_the_rest_of_a_recording_starts_where_asked(made):
+    """"Transcribe the rest" of a partly transcribed session reads its audio from a point."""
+    path = made / "speech.wav"
+    whole = decode(FileSource(path, speed=None))
+    rest = decode(FileSource(path, speed=None, start_ms=2000))
+    skipped = 2000 * 16
+    assert np.array_equal(rest, whole[skipped:])

@@ -153,4 +153,16 @@ def test_nothing_listening(qtbot):
     session.start()
     code, sentence = session.wait_closed()
     assert code == 0
-    assert "refused" in sentence
+    # the engine on this machine is not "the network", and no connection was made to drop
+    assert sentence == f"The embedded engine at 127.0.0.1:{port} is not running (the " \
+                       "connection was refused)."
+
+
+def test_no_internet_names_the_host_it_could_not_find(qtbot):
+    session = Session(qtbot, "wss://streaming.assemblyai.invalid/v3/ws")
+    session.start()
+    code, sentence = session.wait_closed()
+    assert code == 0
+    assert sentence == ("No internet connection: streaming.assemblyai.invalid cannot be found "
+                        "(DNS lookup failed).")
+    assert "dropped" not in sentence

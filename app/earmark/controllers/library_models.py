@@ -34,6 +34,7 @@ HIGHLIGHT_COLOR = "#ffe58a"
 
 ENGINE_LABELS = {"embedded": "Embedded", "cloud": "Cloud"}
 STATUS_LABELS = {SessionStatus.COMPLETE: "Complete", SessionStatus.RECOVERED: "Recovered",
+                 SessionStatus.INCOMPLETE: "Partly transcribed",
                  SessionStatus.RECORDING: "Recording", SessionStatus.DAMAGED: "Damaged"}
 
 

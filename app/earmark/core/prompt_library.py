@@ -23,6 +23,19 @@ def default_user_prompts_dir() -> Path:
     return platformdirs.user_config_path("Earmark") / "prompts"
 
 
+def check_prompt_id(prompt_id: object) -> str:
+    """`prompt_id` if it names a file inside the prompts folder; PromptError (a ValueError)
+    for anything that would leave it or is not a plain name: empty, ".", "..", a path
+    separator (either kind), a drive (":"), a NUL or another control character."""
+    if not isinstance(prompt_id, str) or not prompt_id.strip():
+        raise PromptError("A prompt needs a name to be stored under.")
+    bad = [c for c in prompt_id if c in "/\\:" or ord(c) < 32]
+    if bad or prompt_id in (".", "..") or Path(prompt_id).name != prompt_id:
+        raise PromptError(f"{prompt_id!r} is not a prompt name: it would leave the prompts "
+                          "folder or cannot be a file name there.")
+    return prompt_id
+
+
 def slug(name: str) -> str:
     text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     return text[:48].strip("-") or "prompt"
@@ -51,6 +64,7 @@ class PromptLibrary:
                 self.problems.append(f"{path.name}: the name is taken by a built-in prompt.")
                 continue
             try:
+                check_prompt_id(path.stem)  # every prompt listed can be saved and deleted
                 data = json.loads(path.read_text(encoding="utf-8"))
                 if not isinstance(data, dict):
                     raise PromptError("not a JSON object")
@@ -72,7 +86,9 @@ class PromptLibrary:
         return any(p.id == prompt_id for p in self.builtins)
 
     def path_of(self, prompt_id: str) -> Path:
-        return self.user_dir / f"{prompt_id}.json"
+        """The file of a user prompt. Raises PromptError (a ValueError) for an id that would
+        point outside the prompts folder ("../x", "/etc/x", "a/b", "", NUL)."""
+        return self.user_dir / f"{check_prompt_id(prompt_id)}.json"
 
     # --- changes -------------------------------------------------------------------------
 
@@ -110,10 +126,11 @@ class PromptLibrary:
         return self.save(dataclasses.replace(source, id=self.new_id(name), name=name))
 
     def delete(self, prompt_id: str) -> None:
+        path = self.path_of(prompt_id)  # refuses a name outside the folder, first
         if self.is_builtin(prompt_id):
             raise PromptError("Built-in prompts cannot be deleted.")
         with contextlib.suppress(FileNotFoundError):
-            self.path_of(prompt_id).unlink()
+            path.unlink()
         self.reload()
 
 

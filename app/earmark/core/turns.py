@@ -54,15 +54,10 @@ class TurnAnswer:
 
     @classmethod
     def from_message(cls, message: LLMGatewayResponse) -> TurnAnswer:
-        usage = message.data.get("usage")
-        model = message.data.get("model") or message.data.get("request", {}).get("model")
-        return cls(
-            turn_order=message.turn_order,
-            text=message.content,
-            error=message.error,
-            model=model if isinstance(model, str) else None,
-            usage=usage if isinstance(usage, dict) else {},
-        )
+        """`data` is whatever object the server sent: the message's properties read it and
+        fall back to '', None or {} wherever it is not shaped like a chat completion."""
+        return cls(turn_order=message.turn_order, text=message.content, error=message.error,
+                   model=message.model, usage=message.usage)
 
 
 class TurnAssembler:

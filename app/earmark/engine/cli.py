@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
+import os
 import signal
 import sys
 import threading
 
 from .model_files import DEFAULT_MODEL
 from .runner import EngineOptions, EngineRunner
+
+TOKEN_ENV = "EARMARK_ENGINE_TOKEN"  # not on the command line, where other users could read it
 
 EPILOG = """\
 Clients connect like to AssemblyAI: ws://HOST:PORT/v3/ws?sample_rate=16000&... with the token
@@ -28,6 +32,13 @@ def _threads(text: str) -> int:
     return value
 
 
+def _sessions(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 (automatic) or a number of sessions")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="earmark-engine", description=__doc__, epilog=EPILOG,
@@ -36,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address to bind (default 127.0.0.1; anything else exposes the engine)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free)")
     p.add_argument("--token", default=None,
-                   help="credential clients must send (default: a random one, printed)")
+                   help=f"credential clients must send (default: ${TOKEN_ENV} when set, else a "
+                        "random one, printed)")
     p.add_argument("--speech-model", default=DEFAULT_MODEL, metavar="NAME|DIR",
                    help="whisper-tiny.en | whisper-base | PATH_TO_CT2_DIR | hub name "
                         f"(default {DEFAULT_MODEL})")
@@ -49,32 +61,57 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cpu-threads", type=_threads, default=0,
                    help="CTranslate2 threads per decode; two decodes may run at once "
                         "(default min(4, cores))")
+    p.add_argument("--exit-with-stdin", action="store_true",
+                   help="stop when standard input closes (how the app ties the engine to itself)")
+    p.add_argument("--max-sessions", type=_sessions, default=0,
+                   help="sessions served at once; the next is closed with 3009 "
+                        "(default 0: two per core, at least 4)")
+    p.add_argument("--allowed-origin", action="append", default=[], metavar="ORIGIN",
+                   help="a web page origin (scheme://host[:port]) that may connect; repeat for "
+                        "more. Requests with any other Origin header are refused (403)")
     p.add_argument("--log-level", default="INFO",
                    choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
     return p
+
+
+def _watch_stdin(done: threading.Event) -> None:
+    """Set `done` when standard input reaches its end: the process that started us is gone."""
+    def read() -> None:
+        while sys.stdin.buffer.read(4096):
+            pass
+        done.set()
+
+    threading.Thread(target=read, name="stdin-watch", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    faulthandler.enable()  # a native fault leaves a Python traceback on stderr (the app's log)
+    token_from_env = args.token is None and bool(os.environ.get(TOKEN_ENV))
+    token = args.token or os.environ.get(TOKEN_ENV) or None
     runner = EngineRunner(EngineOptions(
-        host=args.host, port=args.port, token=args.token, speech_model=args.speech_model,
+        host=args.host, port=args.port, token=token, speech_model=args.speech_model,
         model_dir=args.model_dir, allow_download=args.allow_download,
-        llm_model=args.llm_model, cpu_threads=args.cpu_threads))
+        llm_model=args.llm_model, cpu_threads=args.cpu_threads,
+        max_sessions=args.max_sessions, allowed_origins=tuple(args.allowed_origin)))
     runner.start()
     if not runner.wait_listening(30):
         print(f"earmark-engine: could not start: {runner.start_error}", file=sys.stderr)
         return 1
     print(f"ws:    {runner.ws_url}", flush=True)
     print(f"http:  {runner.http_url}", flush=True)
-    print(f"token: {runner.token}", flush=True)
+    print(f"token: {'(from $' + TOKEN_ENV + ')' if token_from_env else runner.token}",
+          flush=True)
 
     def on_ready(error: str | None) -> None:
         print("speech: ready" if error is None else f"speech: FAILED: {error}", flush=True)
 
     runner.add_ready_callback(on_ready)
     done = threading.Event()
+    if args.exit_with_stdin:
+        _watch_stdin(done)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
     while not done.wait(0.5):

@@ -5,6 +5,10 @@ answers come back, the backlog is merged into one request: the transcripts are j
 spaces and fill `{{turn}}` together, and the answer is sent with the `turn_order` of the *last*
 turn in the backlog (the newest one it covers) and the joined text as `transcript`. So every
 final turn is covered by exactly one answer, and answers never go back in turn order.
+
+Every answer carries at least one choice: clients index `choices[0]` without checking
+(AssemblyAI's tutorial does `data.get("choices", [{}])[0]`), so a failed call answers with one
+empty choice (`finish_reason` "error") beside `error`, which is what Earmark's app shows.
 """
 
 from __future__ import annotations
@@ -23,8 +27,18 @@ Send = Callable[[LLMGatewayResponse], Awaitable[None]]
 
 
 def error_data(message: str, code: int | str) -> dict[str, Any]:
-    """`data` of an LLMGatewayResponse for a failed call: the app reads `data.error`."""
-    return {"error": {"message": message, "code": code}, "choices": []}
+    """`data` of an LLMGatewayResponse for a failed call: the app reads `data.error`; a client
+    reading `choices[0].message.content` gets ''."""
+    return {"error": {"message": message, "code": code}, "choices": [error_choice()]}
+
+
+def error_choice() -> dict[str, Any]:
+    return {"index": 0, "message": {"role": "assistant", "content": ""}, "finish_reason": "error"}
+
+
+def has_a_choice(data: dict[str, Any]) -> bool:
+    choices = data.get("choices")
+    return isinstance(choices, list) and bool(choices) and isinstance(choices[0], dict)
 
 
 class LLMRelay:
@@ -34,6 +48,7 @@ class LLMRelay:
         self._send = send
         self._pending: list[tuple[int, str]] = []
         self._worker: asyncio.Task[None] | None = None
+        self._substitutes_seen: set[str] = set()
 
     def submit(self, turn_order: int, transcript: str) -> None:
         if not transcript.strip():
@@ -75,7 +90,21 @@ class LLMRelay:
             return error_data(message, status)
         if not isinstance(data, dict):
             return error_data("the LLM service returned no response object", 500)
+        if not has_a_choice(data):
+            return {**data, **error_data("the LLM service returned no choices", 502)}
+        self._note_substitute(data)
         return data
+
+    def _note_substitute(self, data: dict[str, Any]) -> None:
+        """Log once per session and model when another model answered than was asked for
+        (the engine's default model answers cloud ids offline)."""
+        model = data.get("model")
+        if not isinstance(model, str) or model in ("", self._config.model):
+            return
+        if model not in self._substitutes_seen:
+            self._substitutes_seen.add(model)
+            log.info("per-turn answers of this session: %s is not available offline; "
+                     "answered by %s", self._config.model, model)
 
     async def drain(self, timeout: float) -> None:
         """Wait for the answers still due (bounded); drop the rest."""

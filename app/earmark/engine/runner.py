@@ -20,6 +20,16 @@ from typing import Any
 
 from aiohttp import web
 
+from .limits import (
+    HEARTBEAT_S,
+    KEEPALIVE_TIMEOUT_S,
+    REQUEST_TIMEOUT_S,
+    ConnectionGuard,
+    ServerLimits,
+    default_max_sessions,
+    raise_open_file_limit,
+)
+from .log_limits import install_rate_limit
 from .model_files import DEFAULT_MODEL
 from .resources import ReadyCallback, SpeechResources
 from .server import build_app
@@ -42,6 +52,19 @@ class EngineOptions:
     # How long Terminate waits for per-turn LLM answers; the SDKs wait 5 s for Termination.
     llm_drain_timeout: float = 3.0
     max_session_s: int = MAX_SESSION_S
+    # Hostile or broken clients (limits.py): sessions at once (0: two per core, at least 4),
+    # web pages allowed besides none (scheme://host[:port]), websocket ping interval, and how
+    # long a connection may wait before its request / between requests.
+    max_sessions: int = 0
+    allowed_origins: tuple[str, ...] = ()
+    heartbeat_s: float = HEARTBEAT_S
+    request_timeout_s: float = REQUEST_TIMEOUT_S
+    keepalive_timeout_s: float = KEEPALIVE_TIMEOUT_S
+
+    def server_limits(self) -> ServerLimits:
+        return ServerLimits(max_sessions=self.max_sessions or default_max_sessions(),
+                            allowed_origins=tuple(self.allowed_origins),
+                            heartbeat_s=self.heartbeat_s)
 
 
 def default_llm_service(llm_model: str | None) -> Any | None:
@@ -146,14 +169,17 @@ class EngineRunner:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop_requested = asyncio.Event()
+        raise_open_file_limit()
+        install_rate_limit()
         if self._own_llm:
             self._llm_service = default_llm_service(self.options.llm_model)
         ctx = SessionContext(self.resources, self._llm_service,
                              llm_drain_timeout=self.options.llm_drain_timeout,
                              max_session_s=self.options.max_session_s)
-        app = build_app(ctx, self.token, self._llm_service)
+        app = build_app(ctx, self.token, self._llm_service, self.options.server_limits())
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0,
-                                     access_log=None)  # URLs may carry the token
+                                     access_log=None,  # URLs may carry the token
+                                     keepalive_timeout=self.options.keepalive_timeout_s)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.options.host, self.options.port)
         try:
@@ -171,10 +197,13 @@ class EngineRunner:
                  self.options.speech_model)
         self._listening.set()
         loader = asyncio.create_task(self.resources.load())
+        guard = ConnectionGuard(self._runner.server, self.options.request_timeout_s)
+        guard.start()
         try:
             await self._stop_requested.wait()
         finally:
             log.info("engine stopping")
+            await guard.stop()
             await self._runner.cleanup()
             if not loader.done():
                 loader.cancel()

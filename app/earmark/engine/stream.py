@@ -4,13 +4,20 @@ Three kinds of work, so the event loop never waits on the model:
 
 * the reader (the websocket handler) checks each frame and queues audio and control messages
   in arrival order; it never blocks;
-* the processor takes the queue in order: audio -> 16 kHz -> VAD (thread pool) -> `Endpointer`
-  on the stream clock. Turn boundaries therefore depend only on the audio, never on how fast it
-  arrives: when a pause needs the decoded text to decide (see endpointing.py), the processor
-  waits for that decode while later audio stays queued;
+* the processor takes the queue in order, in batches of at most MAX_BATCH_MS: audio -> 16 kHz
+  -> VAD (thread pool) -> `Endpointer` on the stream clock. Turn boundaries therefore depend only
+  on the audio, never on how fast it arrives: when a pause needs the decoded text to decide (see
+  endpointing.py), the processor waits for that decode while later audio stays queued. It also
+  waits, before it takes more audio, while more than MAX_PENDING_FINALS final decodes are
+  pending, so that a client sending faster than the engine decodes piles audio up in the queue
+  (where it costs nothing) rather than decodes in the pool, and what the processor has passed is
+  close to what has been transcribed;
 * decodes run in the shared ASR pool (two at once by default): a session's finals one at a time in
   order (a FIFO lock), speculative ones once a pause nears the soonest end of turn, even while a
   partial is decoding; partials only when the session has no decode in flight.
+
+With `session_heartbeat=true` a Heartbeat reports how far the processor has got (`_Progress`):
+a client sending a file faster than real time paces itself by it.
 
 Final turns are emitted by a chain of tasks, so they leave in turn order even when a later
 turn's partial is decoded first. Because finals decode in order, a final can lean on the one
@@ -25,6 +32,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -37,6 +45,7 @@ from earmark.core.protocol import (
     Begin,
     CloseCode,
     ForceEndpoint,
+    Heartbeat,
     KeepAlive,
     ProtocolError,
     ServerError,
@@ -64,6 +73,7 @@ from .endpointing import (
     TurnStarted,
 )
 from .llm_relay import LLMRelay
+from .param_checks import check_connection, check_update
 from .resources import SpeechResources
 from .turns import PartialWindow, final_turns, partial_turn, stream_words
 from .vad import FRAME_MS, VoiceActivity
@@ -80,6 +90,19 @@ PARTIAL_RETRY_MS = 150  # after a partial that found no words
 # 2 cores, so the interval sets most of the engine's CPU load (1000 ms instead of 750 saved 15 %
 # on the first 90 s of the multispeaker file); 900 ms keeps messages about a second apart.
 PARTIAL_INTERVAL_MS = (900, 1000)
+# A batch of queued audio the processor takes at once. Larger batches would not save much (a
+# VAD call per batch), and a batch longer than the SampleBuffer's 40 s would drop the start of
+# the turns it ends before their final decodes read it.
+MAX_BATCH_MS = 1000.0
+# Final decodes (speculative ones included) a session may have pending before the processor
+# waits for the oldest. Live, a turn rarely has more than one; a client sending faster than the
+# engine decodes would otherwise pile up decodes without bound (the processor only waits for a
+# decode when a pause needs its text).
+MAX_PENDING_FINALS = 2
+# Heartbeats: one a second of wall time (the service's come every ~5 s; a client pacing a file
+# by them wants more), and one after the batch that completes a second of audio since the last.
+HEARTBEAT_S = 1.0
+HEARTBEAT_AUDIO_MS = 1000.0
 # Idle sessions: AssemblyAI does not document what it sends. We flush the turn, send
 # Termination and close with 4031, the legacy "Session idle for too long" code that both SDKs
 # still map to that sentence (and that core.protocol.closes describes).
@@ -123,11 +146,54 @@ class _Stats:
     decodes: dict[str, int] = field(default_factory=lambda: {"partial": 0, "final": 0})
     decode_s: dict[str, float] = field(default_factory=lambda: {"partial": 0.0, "final": 0.0})
     skipped: int = 0  # speculative finals dropped before they ran
+    final_waits: int = 0  # times the processor waited for pending finals (MAX_PENDING_FINALS)
 
     def summary(self) -> str:
         done = ", ".join(f"{self.decodes[k]} {k} decodes ({self.decode_s[k]:.1f} s)"
                          for k in self.decodes)
-        return f"{done}, {self.skipped} speculative finals skipped"
+        return (f"{done}, {self.skipped} speculative finals skipped, "
+                f"{self.final_waits} waits for pending finals")
+
+
+@dataclass
+class _Progress:
+    """How far the processor has got: what a Heartbeat reports.
+
+    `total_audio_received_ms` is the client audio the processor has taken from its queue and run
+    through VAD and endpointing (its stream clock), not the audio read from the socket. A client
+    sending a file faster than real time uses it for flow control: it stays a bound ahead of it,
+    so the audio waiting in the engine stays bounded and Terminate is answered soon. Counting
+    bytes read would tell it nothing, since the reader reads everything at once; and with final
+    decodes bounded (MAX_PENDING_FINALS), processed audio is close to transcribed audio. The
+    last few ms may wait inside the VAD for a whole 32 ms frame."""
+
+    started: float
+    processed_ms: float = 0.0
+    max_prob: float = 0.0  # the highest VAD probability since the last Heartbeat
+    last_sent: float = 0.0  # when the last Heartbeat went out
+    reported_ms: float = 0.0  # the processed_ms it reported
+    backlog: bool = False  # audio was left queued after the last batch
+
+    def due_after_batch(self, chunks: int, backlog: bool) -> bool:
+        """Whether a batch of `chunks` that left audio queued or not (`backlog`) calls for a
+        Heartbeat: it completes HEARTBEAT_AUDIO_MS since the last one (so a client pacing
+        itself by them never waits for the clock, however fast the engine runs), or it drains
+        a backlog (a client waiting on a smaller bound learns that it can send more)."""
+        drained = not backlog and (chunks > 1 or self.backlog)
+        self.backlog = backlog
+        unreported = self.processed_ms - self.reported_ms
+        return unreported >= HEARTBEAT_AUDIO_MS or (drained and unreported > 0)
+
+    def heartbeat(self, now: float) -> Heartbeat:
+        """The Heartbeat for now; starts the next interval."""
+        wall_ms = max(0.0, (now - self.started) * 1000)
+        factor = self.processed_ms / wall_ms if wall_ms > 0 else 0.0
+        message = Heartbeat(total_audio_received_ms=int(self.processed_ms),
+                            total_duration_ms=int(wall_ms), realtime_factor=round(factor, 4),
+                            max_speech_probability=round(self.max_prob, 4))
+        self.max_prob = 0.0
+        self.last_sent, self.reported_ms = now, self.processed_ms
+        return message
 
 
 class StreamSession:
@@ -156,8 +222,12 @@ class StreamSession:
         self._short_chunk_ms: float | None = None
         self._terminating = False
         self._closed = False
+        self._ended = False  # Termination or an Error is going out: no more Heartbeats
+        self._reader_done = False
         self._started = time.monotonic()
         self._last_activity = self._started
+        self._progress = _Progress(self._started, last_sent=self._started)
+        self._pending_finals: deque[asyncio.Task[Decoded]] = deque()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._llm = (LLMRelay(ctx.llm_service, params.llm_gateway, self._send)
                      if params.llm_gateway is not None else None)
@@ -178,9 +248,12 @@ class StreamSession:
                  self._llm is not None)
         processor = self._spawn(self._process(), "processor")
         self._spawn(self._watchdog(), "watchdog")
+        if self.params.session_heartbeat:
+            self._spawn(self._heartbeats(), "heartbeats")
         try:
             await self._read()
         finally:
+            self._reader_done = True
             if not processor.done() and not self._terminating:
                 processor.cancel()
             if self._terminating and not processor.done():
@@ -190,6 +263,12 @@ class StreamSession:
             await self._cancel_all()
             log.info("session %s ended (%.1f s of audio; %s)", self.id,
                      self.stats.audio_ms / 1000, self.stats.summary())
+
+    @property
+    def finished(self) -> bool:
+        """Closed, or the client has gone: what is left is cleanup, so the session no longer
+        counts against the engine's session cap."""
+        return self._closed or self._reader_done
 
     async def shutdown(self) -> None:
         """The engine is stopping."""
@@ -234,8 +313,30 @@ class StreamSession:
     async def fail(self, code: int, message: str) -> None:
         """Send an Error and close with the same code."""
         log.info("session %s: error %d: %s", self.id, code, message)
+        self._ended = True
         await self._send(ServerError(error=message, error_code=code))
         await self._close(code, message)
+
+    # --- heartbeats (session_heartbeat=true) ------------------------------------------------
+
+    async def _heartbeats(self) -> None:
+        """A Heartbeat whenever HEARTBEAT_S has passed without one, until Termination."""
+        while not self._closed and not self._ended:
+            due = self._progress.last_sent + HEARTBEAT_S
+            await asyncio.sleep(max(0.05, due - time.monotonic()))
+            if time.monotonic() >= self._progress.last_sent + HEARTBEAT_S - 0.01:
+                await self._send_heartbeat()
+
+    async def _send_heartbeat(self) -> None:
+        # No await between the check and the send lock (FIFO): a Heartbeat either goes out
+        # before Termination or not at all.
+        if self.params.session_heartbeat and not self._ended:
+            await self._send(self._progress.heartbeat(time.monotonic()))
+
+    async def _heartbeat_after_batch(self, chunks: int) -> None:
+        if (self.params.session_heartbeat
+                and self._progress.due_after_batch(chunks, not self._queue.empty())):
+            await self._send_heartbeat()
 
     # --- reader ----------------------------------------------------------------------------
 
@@ -267,22 +368,22 @@ class StreamSession:
         return True
 
     async def _on_text(self, text: str) -> bool:
+        if self._terminating:
+            # After Terminate only the last turn and Termination are due; whatever else the
+            # client sends (even garbage) must not cost it them.
+            log.debug("session %s: ignoring a message after Terminate", self.id)
+            return True
         try:
             message = parse_client_message(text)
-        except ProtocolError as exc:
-            reason = str(exc)
-            if reason.startswith("not JSON") or "not a JSON object" in reason:
-                reason = f"Invalid JSON: {text[:60]}"
-            await self.fail(CloseCode.INVALID_MESSAGE, reason)
+        except (ProtocolError, RecursionError) as exc:  # RecursionError: [[[[… nested JSON
+            await self.fail(CloseCode.INVALID_MESSAGE, _parse_problem(exc, text))
             return False
         if isinstance(message, KeepAlive):
             self._last_activity = time.monotonic()
         elif isinstance(message, UpdateConfiguration):
-            try:
-                self.endpointer.settings.updated(message.fields)  # validate now, apply in order
-                _check_update(message.fields)
-            except ValueError as exc:
-                await self.fail(CloseCode.INVALID_MESSAGE, f"Invalid Message: {exc}")
+            problem = _update_problem(self.endpointer.settings, message.fields)
+            if problem:
+                await self.fail(CloseCode.INVALID_MESSAGE, problem)
                 return False
             self._queue.put_nowait(message)
         elif isinstance(message, ForceEndpoint):
@@ -322,14 +423,9 @@ class StreamSession:
             item = held if held is not None else await self._queue.get()
             held = None
             if isinstance(item, bytes):
-                chunks = [item]
-                while not self._queue.empty():
-                    nxt = self._queue.get_nowait()
-                    if not isinstance(nxt, bytes):
-                        held = nxt
-                        break
-                    chunks.append(nxt)
-                await self._ingest(self.decoder.decode(b"".join(chunks)))
+                await self._wait_for_finals()
+                chunks, held = self._take_batch(item)
+                await self._process_audio(chunks)
             elif isinstance(item, UpdateConfiguration):
                 self._apply_update(item.fields)
             elif isinstance(item, ForceEndpoint):
@@ -344,6 +440,39 @@ class StreamSession:
                                    f"Session idle for too long: no audio for {item.seconds} s "
                                    "(inactivity_timeout)")
                 return
+
+    def _take_batch(self, first: bytes) -> tuple[list[bytes], Any]:
+        """`first` and the audio queued after it, up to MAX_BATCH_MS; and the queue item that
+        ended the batch (a control message, or audio that would overflow it), or None."""
+        chunks, ms = [first], self.decoder.duration_ms(len(first))
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if not isinstance(item, bytes):
+                return chunks, item
+            ms += self.decoder.duration_ms(len(item))
+            if ms > MAX_BATCH_MS:
+                return chunks, item
+            chunks.append(item)
+        return chunks, None
+
+    async def _process_audio(self, chunks: list[bytes]) -> None:
+        data = b"".join(chunks)
+        await self._ingest(self.decoder.decode(data))
+        self._progress.processed_ms += self.decoder.duration_ms(len(data))
+        await self._heartbeat_after_batch(len(chunks))
+
+    async def _wait_for_finals(self) -> None:
+        """Wait for the oldest final decodes while more than MAX_PENDING_FINALS are pending.
+        They wait for nothing but the decode pool, so this always ends."""
+        pending = self._pending_finals
+        while pending and pending[0].done():
+            pending.popleft()
+        if len(pending) > MAX_PENDING_FINALS:
+            self.stats.final_waits += 1
+        while len(pending) > MAX_PENDING_FINALS:
+            await asyncio.wait([pending.popleft()])  # not `await`: never cancel the decode
+            while pending and pending[0].done():
+                pending.popleft()
 
     def _apply_update(self, fields: dict[str, Any]) -> None:
         self.endpointer.settings = self.endpointer.settings.updated(fields)
@@ -363,6 +492,7 @@ class StreamSession:
                                            samples)
         for prob in probs:
             self._frames += 1
+            self._progress.max_prob = max(self._progress.max_prob, prob)
             if self.endpointer.awaiting_hint:
                 await self._await_hint()
             self._handle(self.endpointer.feed(prob, self._frames * FRAME_MS), prob)
@@ -463,7 +593,10 @@ class StreamSession:
         `wanted` is asked when its turn comes: a speculative final whose pause turned out not
         to be the end is dropped before it costs anything."""
         self._inflight += 1
-        return self._spawn(self._run_decode(offset, until, final, wanted), "decode")
+        task = self._spawn(self._run_decode(offset, until, final, wanted), "decode")
+        if final:
+            self._pending_finals.append(task)
+        return task
 
     async def _run_decode(self, offset: float, until: float, final: bool,
                           wanted: Callable[[], bool] | None) -> Decoded:
@@ -559,6 +692,7 @@ class StreamSession:
                 await self._finals
         if self._llm is not None:
             await self._llm.drain(self.ctx.llm_drain_timeout)
+        self._ended = True
         await self._send(Termination(
             audio_duration_seconds=round(self.stats.audio_ms / 1000),
             session_duration_seconds=round(time.monotonic() - self._started)))
@@ -580,11 +714,41 @@ def _check_update(fields: dict[str, Any]) -> None:
         raise ValueError("format_turns must be a boolean")
 
 
+def _parse_problem(exc: Exception, text: str) -> str:
+    """The close reason for a text frame that is not a client message, worded as the service
+    words them (§8.1): `Invalid JSON: …`, `Invalid Message Type: …` or `Invalid Message: …`."""
+    reason = str(exc) if isinstance(exc, ProtocolError) else "not JSON: nested too deeply"
+    if reason.startswith("not JSON") or "not a JSON object" in reason:
+        return f"Invalid JSON: {text[:60]}"
+    return reason if reason.startswith("Invalid") else f"Invalid Message: {reason}"
+
+
+def _update_problem(settings: TurnSettings, fields: dict[str, Any]) -> str | None:
+    """Why an UpdateConfiguration cannot be applied (kinds, then the reference's ranges), or
+    None. Checked on arrival, applied in order with the audio."""
+    problem = check_update(fields)
+    if problem:
+        return problem
+    try:
+        settings.updated(fields)
+        _check_update(fields)
+    except (ValueError, OverflowError) as exc:
+        return f"Invalid Message: {exc}"
+    return None
+
+
 def check_params(params: StreamingParams) -> str | None:
     """Why the connection parameters cannot be served, or None."""
     if params.sample_rate <= 0:
         return "Invalid Message: sample_rate must be a positive integer"
+    problem = check_connection(params)
+    if problem:
+        return problem
     if not supported_encoding(params.encoding):
         return (f"Invalid Message: encoding {params.encoding!r} is not supported by this "
                 "engine (use pcm_s16le or pcm_mulaw)")
+    try:
+        TurnSettings.from_params(params)
+    except (ValueError, OverflowError) as exc:
+        return f"Invalid Message: {exc}"
     return None

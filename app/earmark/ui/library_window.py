@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, QUrl
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -63,6 +63,9 @@ class LibraryWindow(QMainWindow):
     """`show_session(folder)` opens one session; `refresh()` re-reads the list (after a new
     recording). Closing just hides it, so the main window can keep one and show it again."""
 
+    # a partly transcribed session's audio.wav, where its words stop (ms), its title
+    transcribe_rest_requested = Signal(str, int, str)
+
     def __init__(self, store: SessionStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = LibraryController(store, self)
@@ -94,14 +97,17 @@ class LibraryWindow(QMainWindow):
                                          toolTip="Open the session's folder in the file manager")
         self.delete_button = QToolButton(text="Delete…", objectName="deleteButton",
                                          toolTip="Move the session to the trash (Del)")
+        self.rest_button = QToolButton(
+            text="Transcribe the rest", toolTip="Transcribe the saved audio this partly "
+            "transcribed session has no words for, as a new session")
         bar = QWidget(objectName="libraryBar")
         row = QHBoxLayout(bar)
         row.setContentsMargins(14, 10, 14, 10)
         row.setSpacing(8)
         row.addWidget(self.search_box, 1)
         row.addSpacing(12)
-        for button in (self.rename_button, self.export_button, self.reveal_button,
-                       self.delete_button):
+        for button in (self.rest_button, self.rename_button, self.export_button,
+                       self.reveal_button, self.delete_button):
             row.addWidget(button)
 
         self.banner = MessageBanner()
@@ -161,6 +167,7 @@ class LibraryWindow(QMainWindow):
         self.export_button.clicked.connect(self.export_current)
         self.reveal_button.clicked.connect(self.reveal_current)
         self.delete_button.clicked.connect(self.delete_current)
+        self.rest_button.clicked.connect(self.transcribe_rest)
 
     def _connect(self) -> None:
         c = self.controller
@@ -252,6 +259,14 @@ class LibraryWindow(QMainWindow):
         else:
             self._set_current(None)
             self.session_view.show_message("The session was deleted.")
+
+    def transcribe_rest(self) -> None:
+        session = self.session_view.session
+        if session is None or session.meta.status is not SessionStatus.INCOMPLETE:
+            return
+        self.transcribe_rest_requested.emit(str(session.audio_path),
+                                            session.meta.transcribed_until_ms or 0,
+                                            display_title(self.current))
 
     def export_current(self) -> None:
         session = self.session_view.session
@@ -401,6 +416,9 @@ class LibraryWindow(QMainWindow):
             widget.setEnabled(bool(readable))
         for widget in (self.reveal_button, self.delete_button, self.delete_action):
             widget.setEnabled(chosen)
+        self.rest_button.setVisible(bool(chosen) and self.current.status is
+                                    SessionStatus.INCOMPLETE)
+        self.rest_button.setEnabled(bool(readable))
 
     # --- window events -------------------------------------------------------------------
 

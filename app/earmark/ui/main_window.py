@@ -43,8 +43,11 @@ from ..core.catalog import (
     CLOUD_ENGINE,
     EMBEDDED_ENGINE,
     EMBEDDED_LLM_MODELS,
+    ModelChoice,
+    is_installed,
     speech_models_for,
 )
+from ..core.clock import format_clock
 from ..core.prompt_library import PromptLibrary
 from ..core.prompts import Prompt, PromptError, custom_prompt
 from ..core.protocol import LLMGatewayConfig, StreamingParams
@@ -83,6 +86,12 @@ CLOUD_MAX_TOKENS = 4000
 EMBEDDED_MAX_TOKENS = 256
 NO_LLM = ""
 WELCOME_TOPIC = "welcome"
+CONNECTION_TOPIC = "connection"
+STATE_PHRASES = {SessionState.IDLE: "Not connected", SessionState.CONNECTING: "Connecting…",
+                 SessionState.LIVE: "Live", SessionState.RECONNECTING: "Reconnecting…",
+                 SessionState.STOPPING: "Finishing…", SessionState.FINISHED: "Not connected",
+                 SessionState.FAILED: "Not connected"}
+ENGINE_TOPIC = "engine"
 
 
 class MainWindow(QMainWindow):
@@ -164,6 +173,7 @@ class MainWindow(QMainWindow):
         self.start_button.setToolTip("Start or stop listening (Ctrl+R)")
         self.start_button.setMinimumWidth(120)
         self.engine_combo.currentIndexChanged.connect(self._on_engine_changed)
+        self.speech_combo.activated.connect(self._on_speech_model_chosen)
         self.prompt_combo.activated.connect(self._on_prompt_activated)
         self.prompts_button.clicked.connect(self.manage_prompts)
         self.start_button.clicked.connect(self.toggle_session)
@@ -281,6 +291,8 @@ class MainWindow(QMainWindow):
         c.input_warning.connect(lambda text: self.banner.show_message(text, "warning", "input"))
         c.input_recovered.connect(lambda: self.banner.clear("input"))
         c.progress.connect(self.status.set_progress)
+        c.link_notice.connect(lambda kind, text: self.banner.show_message(
+            text, kind, CONNECTION_TOPIC))
         c.session_ended.connect(self._on_session_ended)
 
     def _restore(self) -> None:
@@ -298,7 +310,7 @@ class MainWindow(QMainWindow):
     # --- intents -------------------------------------------------------------------------
 
     def toggle_session(self) -> None:
-        if self.controller.state == SessionState.IDLE:
+        if not self.controller.active:
             self.start_session()
         else:
             self.controller.stop_session()
@@ -307,7 +319,8 @@ class MainWindow(QMainWindow):
                       title: str = "") -> None:
         """Start listening: to the chosen input, or to `make_source` (a file) if given."""
         try:
-            config = self._session_config(make_source or self.make_source, title)
+            config = self._session_config(make_source or self.make_source, title,
+                                          from_file=make_source is not None)
         except SessionSetupError as exc:
             self.banner.show_message(str(exc), "error")
             return
@@ -319,8 +332,8 @@ class MainWindow(QMainWindow):
                  config.params.speech_model, config.llm_model)
         self.controller.start_session(config)
 
-    def _session_config(self, make_source: Callable[[], AudioSource], title: str
-                        ) -> SessionConfig:
+    def _session_config(self, make_source: Callable[[], AudioSource], title: str,
+                        from_file: bool = False) -> SessionConfig:
         if make_source == self._microphone and self.input_picker.is_unplugged():
             raise SessionSetupError(f"{self.input_picker.currentText()}: plug it in, or "
                                     "choose another input.")
@@ -328,10 +341,19 @@ class MainWindow(QMainWindow):
         llm = self.llm_combo.currentData() or None
         prompt = self.current_prompt()
         params = StreamingParams(
-            sample_rate=16000, speech_model=self.speech_combo.currentData(), format_turns=True,
+            sample_rate=16000, speech_model=self._speech_model(engine), format_turns=True,
             llm_gateway=_turn_llm_gateway(prompt, llm, engine) if llm else None)
         endpoint, label = self.connections.streaming(engine)
-        return SessionConfig(endpoint, params, label, make_source, prompt.name, title)
+        return SessionConfig(endpoint, params, label, make_source, prompt.name, title,
+                             from_file=from_file,
+                             reconnect_to=lambda: self.connections.streaming(engine)[0],
+                             retry_for_s=float(self.settings.get(Key.RECONNECT_FOR_S)))
+
+    def _speech_model(self, engine: str) -> str:
+        """What transcribes: the model the embedded engine runs, or the cloud model chosen."""
+        if engine == EMBEDDED_ENGINE:
+            return self.engine_host.speech_model
+        return self.speech_combo.currentData()
 
     def _microphone(self) -> AudioSource:
         """The input chosen in the picker (called on the capture thread)."""
@@ -342,11 +364,11 @@ class MainWindow(QMainWindow):
         if path:
             self.open_file(path)
 
-    def open_file(self, path: str | Path) -> bool:
-        """Transcribe a recording as a session (saved like a live one). The cloud takes audio
-        at real-time pace only; the embedded engine as fast as it keeps up."""
+    def open_file(self, path: str | Path, start_ms: int = 0, title: str = "") -> bool:
+        """Transcribe a recording (from `start_ms` on) as a session, saved like a live one. The
+        cloud takes audio at real-time pace only; the embedded engine as fast as it keeps up."""
         path = Path(path)
-        if self.controller.state != SessionState.IDLE:
+        if self.controller.active:
             self.banner.show_message(f"Stop the current session before transcribing "
                                      f"{path.name}.", "info")
             return False
@@ -357,9 +379,13 @@ class MainWindow(QMainWindow):
             self.banner.show_message(str(exc), "error")
             return False
         speed = FAST if self.current_engine() == EMBEDDED_ENGINE else REALTIME
-        log.info("transcribing %s at %sx", path, speed)
-        self.start_session(lambda: FileSource(path, speed=speed), path.stem)
-        return self.controller.state != SessionState.IDLE
+        log.info("transcribing %s from %d ms at %sx", path, start_ms, speed)
+        self.start_session(lambda: FileSource(path, speed=speed, start_ms=start_ms),
+                           title or path.stem)
+        return self.controller.active
+
+    def _transcribe_rest(self, audio: str, start_ms: int, title: str) -> None:
+        self.open_file(audio, start_ms, f"{title} (from {format_clock(start_ms)})")
 
     def open_file_when_ready(self, path: str | Path) -> None:
         """`earmark FILE`: transcribe once the embedded engine is ready (at once otherwise)."""
@@ -369,7 +395,8 @@ class MainWindow(QMainWindow):
             return
 
         def on_state(_state: str, _message: str) -> None:
-            if self.engine_host.state in (EngineState.LOADING, EngineState.STOPPED):
+            if self.engine_host.state in (EngineState.LOADING, EngineState.STOPPED,
+                                          EngineState.RESTARTING):
                 return
             self.engine_host.state_changed.disconnect(on_state)
             self.open_file(path)
@@ -378,7 +405,7 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if dropped_file(event.mimeData()) is not None and \
-                self.controller.state == SessionState.IDLE:
+                not self.controller.active:
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
@@ -465,6 +492,7 @@ class MainWindow(QMainWindow):
             return
         if self.library_window is None:
             self.library_window = LibraryWindow(self.store, self)
+            self.library_window.transcribe_rest_requested.connect(self._transcribe_rest)
         self.library_window.refresh()
         self.library_window.show()
         self.library_window.raise_()
@@ -516,8 +544,9 @@ class MainWindow(QMainWindow):
         engine = self.current_engine()
         speech_key = Key.EMBEDDED_SPEECH_MODEL if engine == EMBEDDED_ENGINE \
             else Key.CLOUD_SPEECH_MODEL
-        _fill(self.speech_combo, [(m.label, m.id) for m in speech_models_for(engine)],
-              self.settings.get(speech_key))
+        choices = speech_models_for(engine)
+        _fill(self.speech_combo, [(m.label, m.id) for m in choices], self.settings.get(speech_key))
+        _disable_missing(self.speech_combo, choices)
         self._fill_llms(self.settings.get(
             Key.EMBEDDED_LLM if engine == EMBEDDED_ENGINE else Key.CLOUD_LLM))
         if engine == CLOUD_ENGINE:
@@ -525,21 +554,33 @@ class MainWindow(QMainWindow):
         self._update_engine_label()
         self._update_start_button()
 
+    def _on_speech_model_chosen(self) -> None:
+        """The embedded engine restarts with the chosen model (the cloud takes it per session)."""
+        if self.current_engine() == EMBEDDED_ENGINE:
+            self.settings.set(Key.EMBEDDED_SPEECH_MODEL, self.speech_combo.currentData())
+            self.engine_host.set_speech_model(self.speech_combo.currentData())
+
     def _on_engine_state(self, _state: str, message: str) -> None:
-        if self.engine_host.state == EngineState.READY and self.engine_host.http_url:
-            self.model_catalog.fetch(self.engine_host.http_url)
+        state = self.engine_host.state
+        endpoint = self.engine_host.endpoint()
+        if state == EngineState.READY and endpoint is not None:
+            self.model_catalog.fetch(endpoint.llm_base_url, endpoint.credential)
         self._update_engine_label()
         self._update_start_button()
-        if self.engine_host.state in (EngineState.MISSING, EngineState.FAILED) \
-                and self.current_engine() == EMBEDDED_ENGINE:
-            self.banner.show_message(message, "error")
+        if self.current_engine() != EMBEDDED_ENGINE:
+            return
+        if state in (EngineState.MISSING, EngineState.FAILED):
+            self.banner.show_message(message, "error", topic=ENGINE_TOPIC)
+        elif state == EngineState.RESTARTING or "restarted" in message:
+            self.banner.show_message(message, "warning" if state == EngineState.RESTARTING
+                                     else "info", topic=ENGINE_TOPIC)
 
     def _on_engine_models(self, choices: list[tuple[str, str]]) -> None:
         """What the embedded engine's GET /v1/models offers (local GGUF files, Ollama, …)."""
         if not choices:
             return
         self._engine_llms = [(label, model_id) for model_id, label in choices]
-        if self.current_engine() == EMBEDDED_ENGINE and self.controller.state == SessionState.IDLE:
+        if self.current_engine() == EMBEDDED_ENGINE and not self.controller.active:
             self._fill_llms(self.llm_combo.currentData() or self.settings.get(Key.EMBEDDED_LLM))
 
     def _fetch_gateway_models(self) -> None:
@@ -555,7 +596,7 @@ class MainWindow(QMainWindow):
         if not choices:
             return
         self._gateway_llms = remember(self.settings, choices)
-        if self.current_engine() == CLOUD_ENGINE and self.controller.state == SessionState.IDLE:
+        if self.current_engine() == CLOUD_ENGINE and not self.controller.active:
             self._fill_llms(self.llm_combo.currentData() or self.settings.get(Key.CLOUD_LLM))
 
     def _fill_llms(self, selected: str) -> None:
@@ -578,9 +619,9 @@ class MainWindow(QMainWindow):
 
     def _update_start_button(self) -> None:
         state = self.controller.state
-        idle = state == SessionState.IDLE
-        loading = self.current_engine() == EMBEDDED_ENGINE \
-            and self.engine_host.state in (EngineState.LOADING, EngineState.STOPPED)
+        idle = not self.controller.active
+        loading = self.current_engine() == EMBEDDED_ENGINE and self.engine_host.state in (
+            EngineState.LOADING, EngineState.STOPPED, EngineState.RESTARTING)
         if idle:
             text = "Loading…" if loading else "Start"
         else:
@@ -603,9 +644,9 @@ class MainWindow(QMainWindow):
 
     def _on_session_state(self, state: str) -> None:
         self._update_start_button()
-        self.status.set_connection(state, {"idle": "Not connected", "connecting": "Connecting…",
-                                           "live": "Live", "stopping": "Finishing…"}[state])
-        if state == SessionState.IDLE:
+        self.status.set_connection(state, STATE_PHRASES[SessionState(state)])
+        if not self.controller.active:
+            self.banner.clear(CONNECTION_TOPIC)
             self._elapsed_timer.stop()
             self.status.level_meter.reset()
             self.status.clear_progress()
@@ -642,8 +683,9 @@ class MainWindow(QMainWindow):
         s.set(Key.PROMPT_ID, self.prompt_combo.currentData())
 
     def _about(self) -> None:
-        AboutDialog(RunningModels(self.status.engine_label.text(),
-                                  self.speech_combo.currentText(),
+        speech = self.engine_host.speech_model if self.current_engine() == EMBEDDED_ENGINE \
+            else self.speech_combo.currentText()
+        AboutDialog(RunningModels(self.status.engine_label.text(), speech,
                                   self.llm_combo.currentText()), self).exec()
 
     def open_log_folder(self) -> None:
@@ -666,7 +708,7 @@ class MainWindow(QMainWindow):
             "File → Settings.", "info", WELCOME_TOPIC)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.controller.state != SessionState.IDLE:
+        if self.controller.active:
             # Finish the session first so its last turn is kept, then close.
             self._close_when_idle = True
             self.controller.stop_session()
@@ -709,6 +751,16 @@ def _grouped(items: list[tuple[str, str]]) -> list[tuple[str, str] | None]:
             out.append(None)
         out.append((label, data))
     return out
+
+
+def _disable_missing(combo: QComboBox, choices: list[ModelChoice]) -> None:
+    """Models whose files are not installed stay listed, disabled, saying how to get them."""
+    for choice in choices:
+        index = combo.findData(choice.id)
+        if index >= 0 and not is_installed(choice):
+            combo.model().item(index).setEnabled(False)
+            combo.setItemData(index, choice.install_hint, Qt.ItemDataRole.ToolTipRole)
+            combo.setItemText(index, f"{choice.label}: not installed")
 
 
 def _fill(combo: QComboBox, items: list[tuple[str, str] | None], selected: str) -> None:

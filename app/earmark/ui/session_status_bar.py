@@ -11,7 +11,8 @@ from ..core.clock import format_clock, format_duration
 from .level_meter import LevelMeter
 
 STATE_COLORS = {"idle": "#9aa1ad", "connecting": "#e0a020", "live": "#2e9d5b",
-                "stopping": "#e0a020", "error": "#d0342c"}
+                "reconnecting": "#e0a020", "stopping": "#e0a020", "finished": "#9aa1ad",
+                "failed": "#d0342c", "error": "#d0342c"}
 
 
 def _dot(color: str) -> str:

@@ -40,11 +40,13 @@ class FileSource:
 
     live = False  # silence in a recording is nothing a person can fix at the input
 
-    def __init__(self, path: Path | str, *, speed: float | None = REALTIME) -> None:
+    def __init__(self, path: Path | str, *, speed: float | None = REALTIME,
+                 start_ms: int = 0) -> None:
         if speed is not None and speed <= 0:
             raise ValueError("speed must be positive, or None for unpaced")
         self.path = Path(path)
         self.speed = speed
+        self.start_ms = start_ms  # the audio before this is skipped (the rest of a session)
         self.description = self.path.name
         self.duration_ms = 0  # known after open(); 0 when the file does not say
         self._frames_out = 0
@@ -89,9 +91,17 @@ class FileSource:
         except AudioSourceError:
             self.close()
             raise
+        while self._frames_out * FRAME_MS < self.start_ms and self._frame() is not None:
+            pass
         self._next_at = time.monotonic()
 
     def read(self) -> bytes | None:
+        frame = self._frame()
+        if frame is not None:
+            self._pace()
+        return frame
+
+    def _frame(self) -> bytes | None:
         if self._resampler is None:
             raise AudioSourceError(f"{self.description} is not open.")
         frame = self._resampler.pop_frame()
@@ -104,7 +114,6 @@ class FileSource:
                 break
             frame = self._resampler.pop_frame()
         self._frames_out += 1
-        self._pace()
         return frame
 
     def close(self) -> None:

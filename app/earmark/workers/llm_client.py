@@ -58,6 +58,9 @@ class ChatClient:
     sleep: Sleep = asyncio.sleep
     _session: aiohttp.ClientSession | None = field(default=None, init=False, repr=False)
 
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Authorization": self.credential} if self.credential else {}
+
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             timeout = aiohttp.ClientTimeout(total=None, connect=self.connect_timeout,
@@ -79,7 +82,8 @@ class ChatClient:
     async def context_length(self, model: str) -> int | None:
         """The model's context window from `GET /v1/models`, or None when not listed."""
         try:
-            async with self._http().get(self._url("/v1/models")) as response:
+            async with self._http().get(self._url("/v1/models"),
+                                        headers=self._auth_headers()) as response:
                 if response.status != 200:
                     return None
                 data = await response.json(content_type=None)
@@ -122,7 +126,7 @@ class ChatClient:
     async def _chat_once(self, body: dict[str, Any],
                          on_delta: DeltaCallback | None) -> Completion:
         model = str(body.get("model", ""))
-        headers = {"Authorization": self.credential} if self.credential else {}
+        headers = self._auth_headers()
         try:
             async with self._http().post(self._url("/v1/chat/completions"), json=body,
                                          headers=headers) as response:

@@ -2,7 +2,8 @@
 
 `run()` blocks its thread for the whole session, so the methods that send (`send_audio`,
 `send_message`, `terminate`, `abort`) are plain thread-safe methods, not queued slots. Every
-server message becomes one typed Qt signal; a malformed one is logged and reported, never fatal.
+server message becomes one typed Qt signal; a malformed one is logged and reported, never fatal
+(the first few one by one, then as counts, so a server sending thousands cannot flood the log).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import contextlib
 import logging
 import socket
 import threading
+import time
 from collections import deque
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import websocket
@@ -22,6 +25,7 @@ from ..core.protocol import (
     Begin,
     ClientMessage,
     CloseCode,
+    Heartbeat,
     LLMGatewayResponse,
     ProtocolError,
     ServerError,
@@ -38,9 +42,48 @@ from ..core.protocol import (
 
 log = logging.getLogger(__name__)
 
-PING_INTERVAL_S = 10  # a dead network is noticed within about 18 s
-PING_TIMEOUT_S = 8
+CLOSE_CODES = range(1000, 5000)  # RFC 6455; an Error's code outside it is no close code
+PING_INTERVAL_S = 5  # a dead network is noticed within about 10 s
+PING_TIMEOUT_S = 4
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 PREOPEN_BUFFER_MS = 3000  # audio captured while connecting is sent once the socket opens
+DETAILED_PROBLEMS = 10  # malformed messages logged one by one; after them, counts
+SUMMARY_INTERVAL_S = 5.0  # at most one count a while, and the rest when the connection ends
+PREVIEW_CHARS = 200
+
+
+@dataclass
+class IgnoredTally:
+    """Ignored messages of one kind on one connection: the first DETAILED_PROBLEMS are to be
+    logged one by one, the rest as a count at most every SUMMARY_INTERVAL_S."""
+
+    total: int = 0
+    unreported: int = 0
+    last_summary: float = float("-inf")
+
+    def add(self) -> bool:
+        """Count one; True when it is to be logged on its own."""
+        self.total += 1
+        if self.total <= DETAILED_PROBLEMS:
+            return True
+        self.unreported += 1
+        return False
+
+    def take_summary(self, now: float, final: bool = False) -> int:
+        """How many the summary logged now covers; 0 when none is due."""
+        if not self.unreported or (not final and now - self.last_summary < SUMMARY_INTERVAL_S):
+            return 0
+        count, self.unreported, self.last_summary = self.unreported, 0, now
+        return count
+
+
+def preview(text: str | bytes) -> str:
+    """The start of a frame for the log (a lone surrogate escaped: the log is UTF-8)."""
+    cut = text[:PREVIEW_CHARS]
+    more = f"… ({len(text)} characters)" if len(text) > PREVIEW_CHARS else ""
+    if isinstance(cut, str):
+        return cut.encode("utf-8", "backslashreplace").decode("utf-8") + more
+    return repr(cut) + more
 
 
 class StreamingWorker(QObject):
@@ -54,7 +97,8 @@ class StreamingWorker(QObject):
     warning_received = Signal(object)  # ServerWarning
     error_received = Signal(object)  # ServerError
     termination_received = Signal(object)  # Termination
-    other_message_received = Signal(object)  # Heartbeat, Silence, UnknownMessage
+    heartbeat_received = Signal(object)  # Heartbeat (emitted on the websocket thread)
+    other_message_received = Signal(object)  # Silence, UnknownMessage
     protocol_problem = Signal(str)  # a malformed message was ignored
     closed = Signal(int, str)  # close code (0: none), a sentence for a person
 
@@ -69,7 +113,12 @@ class StreamingWorker(QObject):
         self._error_code: int | None = None
         self._failure: Exception | None = None
         self._terminated = False
+        self._binary_frame = False  # the kind of frame _on_message is about to get
+        self._malformed = IgnoredTally()
+        self._unknown = IgnoredTally()
         self.audio_bytes_sent = 0
+        self.was_opened = False
+        self.last_message_at = 0.0  # time.monotonic() of the last server message
 
     # --- the session thread ----------------------------------------------------------------
 
@@ -79,7 +128,7 @@ class StreamingWorker(QObject):
         self.connecting.emit(host)
         log.info("connecting to %s", host)  # the key is in a header, never in the log
         self._app = websocket.WebSocketApp(
-            self._url, header=self._headers, on_open=self._on_open,
+            self._url, header=self._headers, on_open=self._on_open, on_data=self._on_data,
             on_message=self._on_message, on_error=self._on_error, on_close=self._on_close)
         try:
             self._app.run_forever(ping_interval=PING_INTERVAL_S, ping_timeout=PING_TIMEOUT_S,
@@ -90,22 +139,59 @@ class StreamingWorker(QObject):
             self._emit_closed(None, "")
 
     def _on_open(self, _ws: websocket.WebSocket) -> None:
+        self.last_message_at = time.monotonic()
         with self._lock:
-            self._open = True
+            self._open = self.was_opened = True
             while self._pending:
                 self._send_binary(self._pending.popleft())
         log.info("websocket open")
         self.opened.emit()
 
+    def _on_data(self, _ws: websocket.WebSocket, _data: str | bytes, opcode: int,
+                 _fin: bool) -> None:
+        """Called before _on_message with the same frame, which arrives as bytes either way
+        (UTF-8 is checked by the parser, not by websocket-client)."""
+        self._binary_frame = opcode == websocket.ABNF.OPCODE_BINARY
+
     def _on_message(self, _ws: websocket.WebSocket, text: str | bytes) -> None:
+        self.last_message_at = time.monotonic()
+        if self._binary_frame:
+            self._on_malformed(ProtocolError("a binary frame: the server sends text"), text)
+            return
         try:
             message = parse_server_message(text)
         except ProtocolError as exc:
-            preview = text[:200] if isinstance(text, str) else repr(text[:200])
-            log.warning("ignored a malformed server message (%s): %s", exc, preview)
-            self.protocol_problem.emit(f"Ignored a malformed message from the server: {exc}")
+            self._on_malformed(exc, text)
+            return
+        except Exception:  # a bug in parsing: last line of defence, the session goes on
+            log.exception("a server message could not be parsed: %s", preview(text))
             return
         self._dispatch(message)
+
+    def _on_malformed(self, exc: ProtocolError, text: str | bytes) -> None:
+        if self._malformed.add():
+            log.warning("ignored a malformed server message (%s): %s", exc, preview(text))
+            self.protocol_problem.emit(f"Ignored a malformed message from the server: {exc}")
+        self._summarise_malformed()
+
+    def _summarise_malformed(self, final: bool = False) -> None:
+        count = self._malformed.take_summary(time.monotonic(), final)
+        if count:
+            total = self._malformed.total
+            log.warning("ignored %d more malformed server messages (%d on this connection)",
+                        count, total)
+            self.protocol_problem.emit(f"Ignored {total} malformed messages from the server.")
+
+    def _on_unknown(self, message: UnknownMessage) -> None:
+        if self._unknown.add():
+            log.info("ignored a message of unknown type %s", preview(repr(message.type)))
+        self._summarise_unknown()
+
+    def _summarise_unknown(self, final: bool = False) -> None:
+        count = self._unknown.take_summary(time.monotonic(), final)
+        if count:
+            log.info("ignored %d more messages of unknown types (%d on this connection)",
+                     count, self._unknown.total)
 
     def _dispatch(self, message: object) -> None:
         match message:
@@ -117,20 +203,25 @@ class StreamingWorker(QObject):
                 self.llm_response_received.emit(message)
             case SpeechStarted():
                 self.speech_started.emit(message)
+            case Heartbeat():
+                self.heartbeat_received.emit(message)
             case SpeakerRevision():
                 self.speaker_revision_received.emit(message)
             case ServerWarning():
-                log.warning("server warning %s: %s", message.warning_code, message.warning)
+                log.warning("server warning %s: %s", message.warning_code,
+                            preview(message.warning))
                 self.warning_received.emit(message)
             case ServerError():
-                log.error("server error %s: %s", message.error_code, message.error)
-                self._error_code = message.error_code
+                log.error("server error %s: %s", message.error_code, preview(message.error))
+                code = message.error_code
+                if code is not None and code in CLOSE_CODES:  # the code of the close to come
+                    self._error_code = code
                 self.error_received.emit(message)
             case Termination():
                 self._terminated = True
                 self.termination_received.emit(message)
             case UnknownMessage():
-                log.info("ignored a message of unknown type %r", message.type)
+                self._on_unknown(message)
                 self.other_message_received.emit(message)
             case _:
                 self.other_message_received.emit(message)
@@ -147,6 +238,8 @@ class StreamingWorker(QObject):
         self._emit_closed(code, reason or "")
 
     def _emit_closed(self, code: int | None, reason: str) -> None:
+        self._summarise_malformed(final=True)
+        self._summarise_unknown(final=True)
         code = code or self._error_code
         if code is None and self._terminated:
             code = CloseCode.NORMAL
@@ -155,20 +248,32 @@ class StreamingWorker(QObject):
         self.closed.emit(int(code or 0), sentence)
 
     def _describe_failure(self) -> str:
+        """The real cause: no internet is not a dropped connection, and the embedded engine
+        on this machine is not "the network"."""
         exc = self._failure
-        host = urlsplit(self._url).netloc
+        parts = urlsplit(self._url)
+        host = parts.netloc
+        local = (parts.hostname or "") in LOOPBACK_HOSTS
+        peer = f"the embedded engine at {host}" if local else host
         if isinstance(exc, websocket.WebSocketBadStatusException):
             if exc.status_code in (401, 403):
                 return describe_close(CloseCode.POLICY, f"HTTP {exc.status_code}")
-            return f"{host} refused the connection (HTTP {exc.status_code})."
+            return f"{_capital(peer)} refused the connection (HTTP {exc.status_code})."
         if isinstance(exc, ConnectionRefusedError):
-            return f"Nothing is listening at {host}: the connection was refused."
-        if isinstance(exc, socket.gaierror):
-            return f"Cannot find {host}. Check the network connection."
+            return (f"The embedded engine at {host} is not running (the connection was refused)."
+                    if local else f"{host} refused the connection.")
+        if isinstance(exc, socket.gaierror | websocket.WebSocketAddressException):
+            return f"No internet connection: {parts.hostname} cannot be found (DNS lookup failed)."
         if isinstance(exc, websocket.WebSocketTimeoutException | TimeoutError):
+            if local:
+                return f"{_capital(peer)} stopped answering."
             return f"{host} stopped answering: the network may be down."
         if isinstance(exc, OSError):
-            return f"Network error talking to {host}: {exc.strerror or exc}."
+            detail = exc.strerror or exc
+            return (f"Lost the connection to {peer}: {detail}." if local
+                    else f"Network error talking to {host}: {detail}.")
+        if not self.was_opened:
+            return f"Could not connect to {peer}."
         return describe_close(CloseCode.ABNORMAL)
 
     # --- thread-safe sending --------------------------------------------------------------
@@ -213,3 +318,7 @@ class StreamingWorker(QObject):
             # up to an end of stream, reports the close and returns.
             with contextlib.suppress(OSError):
                 raw.shutdown(socket.SHUT_RDWR)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

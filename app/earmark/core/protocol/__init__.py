@@ -1,6 +1,6 @@
 """The AssemblyAI Universal Streaming v3 protocol, shared by the client and the embedded engine."""
 
-from .closes import CloseCode, describe_close, is_error
+from .closes import CloseCode, describe_close, is_error, worth_retrying
 from .continuation import Timeline
 from .endpoints import Endpoint, Region, cloud_endpoint, local_endpoint
 from .messages import (
@@ -38,4 +38,5 @@ __all__ = [
     "UnknownMessage",
     "UpdateConfiguration", "Word", "cloud_endpoint", "describe_close", "is_error",
     "local_endpoint", "parse_client_message", "parse_server_message", "to_json",
+    "worth_retrying",
 ]

@@ -20,7 +20,7 @@ class CloseCode(IntEnum):
 
 _SENTENCES: dict[int, str] = {
     CloseCode.GOING_AWAY: "The server went away. Start again to continue.",
-    CloseCode.ABNORMAL: "The connection dropped. Check the network and start again.",
+    CloseCode.ABNORMAL: "The connection dropped.",
     CloseCode.POLICY: "The server refused the connection: the API key is missing or wrong, or the "
                       "account cannot open a session. Check the key in Settings.",
     CloseCode.INTERNAL: "The server hit an internal error. Start again to continue.",
@@ -41,6 +41,19 @@ _SENTENCES: dict[int, str] = {
     4029: "Audio was sent faster than real time.",
     4031: "The session was idle for too long.",
 }
+
+
+# Closes that another connection would only repeat: the key, the account, the session's
+# length, the concurrency limit, or a message Earmark got wrong.
+NOT_RETRIED = frozenset({CloseCode.POLICY, CloseCode.SESSION_EXPIRED,
+                         CloseCode.TOO_MANY_SESSIONS, CloseCode.INVALID_MESSAGE,
+                         CloseCode.INPUT_DURATION, 4001, 4002, 4008})
+
+
+def worth_retrying(code: int | None) -> bool:
+    """Whether a connection that closed with `code` (0/None: no close frame, a network error)
+    should be replaced by a new one: drops, server errors (1006, 1011, 3005) and the like."""
+    return code != CloseCode.NORMAL and code not in NOT_RETRIED
 
 
 def is_error(code: int | None) -> bool:

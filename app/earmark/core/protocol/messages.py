@@ -7,13 +7,27 @@ message the engine emits passes the SDK's pydantic models.
 
 Unknown fields are kept in `extra`, so `from_dict(d).to_dict() == d` for every documented
 example, and a newer server adding a field never breaks parsing.
+
+Whatever a server sends, parsing either returns a message whose fields later code can use as
+they are, or raises ProtocolError: never another exception. Beyond the types, that means
+bounds: a message of at most MAX_MESSAGE_CHARS, nested at most MAX_DEPTH deep, no NaN or
+infinity (nor 1e400, which JSON parses as infinity), no lone surrogate in a string (it cannot be
+written as UTF-8), a `turn_order` in 0..MAX_TURN_ORDER and every other integer (times in ms,
+durations, codes) in 0..MAX_INT. A key given twice is tolerated: the last one counts, as in
+every JSON parser the SDKs use.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+MAX_MESSAGE_CHARS = 1_000_000  # a real message is a few KB; a long turn's words under 200 KB
+MAX_DEPTH = 32  # nesting of objects and arrays; real messages reach 5
+MAX_TURN_ORDER = 2**31 - 1  # a turn a second for 68 years; a C int in Qt models
+MAX_INT = 2**53 - 1  # every other integer: exact in a double, far above any real value
 
 
 class ProtocolError(ValueError):
@@ -35,7 +49,7 @@ def _get(d: dict[str, Any], key: str, kinds: tuple[type, ...], optional: bool = 
     if isinstance(value, bool) and bool not in kinds:
         raise ProtocolError(f"field '{key}' must be {_kind_names(kinds)}, got a boolean")
     if not isinstance(value, kinds):
-        raise ProtocolError(f"field '{key}' must be {_kind_names(kinds)}, got {value!r}")
+        raise ProtocolError(f"field '{key}' must be {_kind_names(kinds)}, got {_preview(value)}")
     return value
 
 
@@ -43,20 +57,46 @@ def _kind_names(kinds: tuple[type, ...]) -> str:
     return " or ".join(k.__name__ for k in kinds)
 
 
-def _int(d: dict[str, Any], key: str) -> int:
-    return _get(d, key, (int,))
+def _preview(value: Any, limit: int = 60) -> str:
+    """A value for an error message: its repr, cut short (a server may send megabytes)."""
+    if isinstance(value, list | dict):
+        return f"a JSON {'array' if isinstance(value, list) else 'object'}"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+def _bounded(key: str, value: int, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise ProtocolError(f"field '{key}' must be within {low}..{high}, got {_preview(value)}")
+    return value
+
+
+def _int(d: dict[str, Any], key: str, high: int = MAX_INT) -> int:
+    return _bounded(key, _get(d, key, (int,)), 0, high)
 
 
 def _opt_int(d: dict[str, Any], key: str) -> int | None:
-    return _get(d, key, (int,), optional=True)
+    value = _get(d, key, (int,), optional=True)
+    return None if value is None else _bounded(key, value, 0, MAX_INT)
+
+
+def _turn_order(d: dict[str, Any]) -> int:
+    return _int(d, "turn_order", MAX_TURN_ORDER)
 
 
 def _float(d: dict[str, Any], key: str) -> float:
-    return _get(d, key, (int, float))
+    return _finite(key, _get(d, key, (int, float)))
 
 
 def _opt_float(d: dict[str, Any], key: str) -> float | None:
-    return _get(d, key, (int, float), optional=True)
+    value = _get(d, key, (int, float), optional=True)
+    return None if value is None else _finite(key, value)
+
+
+def _finite(key: str, value: float) -> float:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ProtocolError(f"field '{key}' must be a finite number, got {value!r}")
+    return value
 
 
 def _str(d: dict[str, Any], key: str) -> str:
@@ -196,7 +236,7 @@ class Turn:
         known = {"type", "turn_order", "turn_is_formatted", "end_of_turn", "transcript",
                  "end_of_turn_confidence", "words", *cls._OPTIONAL}
         return cls(
-            turn_order=_int(d, "turn_order"),
+            turn_order=_turn_order(d),
             turn_is_formatted=_bool(d, "turn_is_formatted"),
             end_of_turn=_bool(d, "end_of_turn"),
             transcript=_str(d, "transcript"),
@@ -265,7 +305,7 @@ class LLMGatewayResponse:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LLMGatewayResponse:
         return cls(
-            turn_order=_int(d, "turn_order"),
+            turn_order=_turn_order(d),
             transcript=_str(d, "transcript"),
             data=_dict(d, "data"),
             extra=_extra(d, {"type", "turn_order", "transcript", "data"}),
@@ -277,14 +317,16 @@ class LLMGatewayResponse:
 
     @property
     def content(self) -> str:
-        """The assistant's text, or '' when the answer has none (a tool call, an empty choice)."""
+        """The assistant's text, or '' when the answer has none (a tool call, an empty choice)
+        or `data` is not shaped like a chat completion (the SDK takes any object there)."""
         choices = self.data.get("choices")
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
             return ""
         message = choices[0].get("message")
         content = message.get("content") if isinstance(message, dict) else None
         if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}]
-            return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+            return "".join(p["text"] for p in content
+                           if isinstance(p, dict) and isinstance(p.get("text"), str))
         return content if isinstance(content, str) else ""
 
     @property
@@ -292,8 +334,25 @@ class LLMGatewayResponse:
         """The reason the LLM call failed, when the server reports it inside `data`."""
         err = self.data.get("error")
         if isinstance(err, dict):
-            return str(err.get("message") or err)
-        return str(err) if err else None
+            err = err.get("message") or err
+        if not err:
+            return None
+        return err if isinstance(err, str) else json.dumps(err, ensure_ascii=False)
+
+    @property
+    def model(self) -> str | None:
+        """The model that answered: `data.model`, else the echoed `data.request.model`."""
+        model = self.data.get("model")
+        if not isinstance(model, str) or not model:
+            request = self.data.get("request")
+            model = request.get("model") if isinstance(request, dict) else None
+        return model if isinstance(model, str) and model else None
+
+    @property
+    def usage(self) -> dict[str, Any]:
+        """Token counts as the server reports them; {} when it does not (or not as an object)."""
+        usage = self.data.get("usage")
+        return usage if isinstance(usage, dict) else {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +367,7 @@ class TurnRevision:
         if not isinstance(d, dict):
             raise ProtocolError("a revision must be an object")
         return cls(
-            turn_order=_int(d, "turn_order"),
+            turn_order=_turn_order(d),
             speaker_label=_str(d, "speaker_label"),
             words=_words(d),
             extra=_extra(d, {"turn_order", "speaker_label", "words"}),
@@ -472,13 +531,14 @@ SERVER_MESSAGE_TYPES: dict[str, Any] = {
 
 
 def parse_server_message(text: str | bytes) -> ServerMessage:
-    """Parse one text frame from the server. Raises ProtocolError when it is not valid v3."""
+    """Parse one frame from the server. Raises ProtocolError when it is not valid v3, and
+    nothing else whatever `text` holds."""
     data = _load_object(text)
     kind = data.get("type")
     if kind is None and "error" in data:  # legacy untyped error
         return ServerError.from_dict(data)
     if not isinstance(kind, str):
-        raise ProtocolError("message has no 'type'")
+        raise ProtocolError(f"field 'type' must be a string, got {_preview(kind)}")
     cls = SERVER_MESSAGE_TYPES.get(kind)
     if cls is None:
         return UnknownMessage(type=kind, raw=data)
@@ -486,13 +546,55 @@ def parse_server_message(text: str | bytes) -> ServerMessage:
 
 
 def _load_object(text: str | bytes) -> dict[str, Any]:
+    if not isinstance(text, str | bytes | bytearray):
+        raise ProtocolError(f"a message must be text, got {type(text).__name__}")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ProtocolError(f"message too large: {len(text)} characters "
+                            f"(at most {MAX_MESSAGE_CHARS})")
     try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ProtocolError("not JSON: nested too deeply to parse") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
         raise ProtocolError(f"not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ProtocolError("message is not a JSON object")
+    _check_values(data)
     return data
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_values(data: dict[str, Any]) -> None:
+    """Reject what `json.loads` accepts but later code cannot use: nesting deeper than
+    MAX_DEPTH (re-encoding it may overflow the stack), a float too large for a double, a string
+    with a lone surrogate. Iterative, so a deep message cannot overflow the stack here."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise ProtocolError(f"nested more than {MAX_DEPTH} levels deep")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str):
+                    _check_text(key)
+                stack.append((item, depth + 1))
+        elif isinstance(value, str):
+            _check_text(value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ProtocolError(f"a number too large for a double: {value!r}")
+
+
+def _check_text(text: str) -> None:
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ProtocolError(f"a string is not valid Unicode: {_preview(text)}") from None
 
 
 # --- client -> server --------------------------------------------------------------------------

@@ -182,6 +182,6 @@ def _decode(name: str, kind: str, raw: str) -> Any:
             return LLMGatewayConfig.from_dict(json.loads(raw))
     except ProtocolError:
         raise
-    except ValueError:
+    except (ValueError, OverflowError, RecursionError):  # int(float("1.5e400")), [[[[…
         raise ProtocolError(f"Invalid Message: bad value for {name}: {raw[:60]!r}") from None
     return raw

@@ -157,8 +157,9 @@ class SessionRecorder:
         self._flush()
         return not self._meta_dirty
 
-    def finish(self) -> SessionMeta:
-        """Stop: write what is left, the final WAV header, ended_at and status "complete".
+    def finish(self, transcribed_until_ms: int | None = None) -> SessionMeta:
+        """Stop: write what is left, the final WAV header, ended_at and status "complete", or
+        "incomplete" when `transcribed_until_ms` says the transcript stops short of the audio.
 
         Raises StorageError if some of it still cannot be written; nothing is lost then (it is
         kept in memory, retried in the background, and `snapshot()` can export it): call
@@ -177,7 +178,10 @@ class SessionRecorder:
                 error = error or exc
         if error is None:
             with self._lock:
-                self._meta = dataclasses.replace(self.meta, status=SessionStatus.COMPLETE)
+                status = SessionStatus.COMPLETE if transcribed_until_ms is None \
+                    else SessionStatus.INCOMPLETE
+                self._meta = dataclasses.replace(self.meta, status=status,
+                                                 transcribed_until_ms=transcribed_until_ms)
                 self._meta_dirty = True
                 try:
                     self._write_meta_if_dirty()

@@ -20,6 +20,9 @@ SAMPLE_WIDTH = 2  # bytes: PCM16 little-endian
 class SessionStatus(StrEnum):
     RECORDING = "recording"
     COMPLETE = "complete"
+    # ended, but the transcript does not cover all of the audio (no Termination, a connection
+    # that could not be restored): `transcribed_until_ms` says how far it does
+    INCOMPLETE = "incomplete"
     RECOVERED = "recovered"
     DAMAGED = "damaged"  # only in SessionSummary: never written to session.json
 
@@ -183,7 +186,7 @@ class Analysis:
 
 _META_KEYS = {"schema_version", "id", "title", "engine", "speech_model", "llm_model", "prompt",
               "started_at", "ended_at", "status", "audio_duration_ms", "turn_count", "analysis",
-              "sample_rate", "channels", "sample_format"}
+              "sample_rate", "channels", "sample_format", "transcribed_until_ms"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +206,7 @@ class SessionMeta:
     audio_duration_ms: int = 0
     turn_count: int = 0
     analysis: Analysis | None = None
+    transcribed_until_ms: int | None = None  # INCOMPLETE: the audio after this has no words
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -215,6 +219,8 @@ class SessionMeta:
              "turn_count": self.turn_count,
              "sample_rate": SAMPLE_RATE, "channels": CHANNELS, "sample_format": "pcm_s16le",
              "analysis": None if self.analysis is None else self.analysis.to_dict()}
+        if self.transcribed_until_ms is not None:
+            d["transcribed_until_ms"] = self.transcribed_until_ms
         return {**self.extra, **d}
 
     @classmethod
@@ -239,6 +245,7 @@ class SessionMeta:
                    audio_duration_ms=int(_get(d, "audio_duration_ms", (int, float), 0)),
                    turn_count=_get(d, "turn_count", int, 0),
                    analysis=None if analysis is None else Analysis.from_dict(analysis),
+                   transcribed_until_ms=_get(d, "transcribed_until_ms", int, None),
                    extra={k: v for k, v in d.items() if k not in _META_KEYS})
 
 

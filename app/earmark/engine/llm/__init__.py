@@ -1,6 +1,9 @@
 """The engine's LLM side: local and remote chat models behind the LLM Gateway's HTTP API.
 
 `build_llm_service(options)` gives the service; `routes.add_llm_routes` mounts it on aiohttp.
+Without an AssemblyAI key, a cloud model id (`claude-sonnet-4-6`, as AssemblyAI's samples ask
+for) is answered by the default local model, named in the response's `model`
+(`LLMOptions.substitute_unknown_models`, on by default).
 """
 
 from __future__ import annotations

@@ -44,5 +44,7 @@ class LLMOptions:
     # llama.cpp threads; 1 keeps the second core for audio + ASR (see bench/llm.py).
     n_threads: int = 1
     n_ctx: int = 4096
-    # Serve requests for models nobody provides with `default_model` instead of a 400.
-    substitute_unknown_models: bool = False
+    # Without a Gateway key, answer a model id nobody here serves (a cloud id such as
+    # `claude-sonnet-4-6`, as AssemblyAI's samples send) with `default_model`, and say so in
+    # the response's `model`; False gives the Gateway's 400 "model not found" instead.
+    substitute_unknown_models: bool = True

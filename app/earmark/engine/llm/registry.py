@@ -2,7 +2,9 @@
 
 Routing, in order: a local GGUF id (`smollm2-135m`, `gguf:<stem>`); `<prefix>/<model>` for an
 OpenAI-compatible server (`ollama/llama3.2`); with an AssemblyAI key, any other id goes to the
-LLM Gateway; otherwise the default model if `substitute_unknown_models`, else 400.
+LLM Gateway; otherwise (a cloud id such as `claude-sonnet-4-6` offline) the default model
+answers if `substitute_unknown_models` (the default), else 400. Responses name the model that
+really answered in `model`; the request echo keeps the id that was asked for.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from . import shapes
+from .model_process import ModelProcessHost
 from .options import LLMOptions
 from .providers.base import Provider
 from .providers.gateway import GatewayProvider
 from .providers.http import HttpClient
-from .providers.llama_cpp import GGUFModel, LlamaCppProvider, LocalWorker, gguf_model
+from .providers.llama_cpp import GGUFModel, LlamaCppProvider, gguf_model
 from .providers.openai_compatible import OpenAICompatibleProvider
 from .service import LLMError
 
@@ -31,9 +34,10 @@ class LLMRegistry:
     def __init__(self, options: LLMOptions) -> None:
         self._options = options
         self._http = HttpClient(options.connect_timeout_s, options.request_timeout_s)
-        self._worker = LocalWorker()
+        self.model_process = ModelProcessHost()
         self._local: dict[str, LlamaCppProvider] = {}
         self._servers: dict[str, OpenAICompatibleProvider] = {}
+        self._substituted: set[str] = set()  # requested ids already logged as substituted
         if options.probe_openai_servers:
             for server in options.openai_servers:
                 self._servers[server.prefix] = OpenAICompatibleProvider(
@@ -61,7 +65,7 @@ class LLMRegistry:
             )
         if existing is None:
             self._local[model.model_id] = LlamaCppProvider(
-                model, self._worker, self._options.n_threads, self._options.n_ctx
+                model, self.model_process, self._options.n_threads, self._options.n_ctx
             )
         return model.model_id
 
@@ -70,31 +74,56 @@ class LLMRegistry:
         return self.add_local(gguf_model(path))
 
     def resolve(self, model_id: str) -> tuple[Provider, str]:
-        """(provider, the provider's own name for the model). Raises LLMError(400) if none."""
+        """(provider, the provider's own name for the model) for a model id as
+        `answering_model` gives it. Raises LLMError(400) if nobody serves it."""
         if model_id in self._local:
             return self._local[model_id], model_id
+        server = self._server_for(model_id)
+        if server is not None:
+            return server
+        if self._gateway is not None:
+            return self._gateway, model_id
+        raise shapes.model_not_found(model_id)
+
+    def _server_for(self, model_id: str) -> tuple[Provider, str] | None:
         prefix, slash, name = model_id.partition("/")
         if slash and name and prefix in self._servers:
             return self._servers[prefix], name
-        if self._gateway is not None:
-            return self._gateway, model_id
+        return None
+
+    def _serves_offline(self, model_id: str) -> bool:
+        return model_id in self._local or self._server_for(model_id) is not None
+
+    def answering_model(self, model_id: str) -> str:
+        """The id of the model that answers a request for `model_id`: itself, or the default
+        model for an id this engine cannot reach (no Gateway key) when
+        `substitute_unknown_models`; the substitution is logged once per requested id."""
         default = self._options.default_model
-        if self._options.substitute_unknown_models and default in self._local:
-            return self._local[default], default
-        raise shapes.model_not_found(model_id)
+        if (
+            not self._options.substitute_unknown_models
+            or self._gateway is not None
+            or self._serves_offline(model_id)
+            or not self._serves_offline(default)
+        ):
+            return model_id
+        if model_id not in self._substituted:
+            self._substituted.add(model_id)
+            log.info("%s is not available offline; answered by %s", model_id, default)
+        return default
 
     def _attempts(self, request: dict[str, Any]) -> list[tuple[dict[str, Any], Provider, str]]:
         """The request, then its `fallbacks` (Gateway semantics: tried in order when the one
         before failed at run time, i.e. with a 5xx), each with its provider and model name.
         Every model is resolved up front, so an unknown fallback is a 400 straight away.
         The Gateway runs its own fallbacks, so a request routed there is sent whole."""
-        provider, model = self.resolve(request["model"])
+        provider, model = self.resolve(self.answering_model(request["model"]))
         if provider is self._gateway:
             return [(request, provider, model)]
         base = {k: v for k, v in request.items() if k not in ("fallbacks", "fallback_config")}
         depth = (request.get("fallback_config") or {}).get("depth", MAX_FALLBACK_DEPTH)
         depth = min(depth, MAX_FALLBACK_DEPTH) if isinstance(depth, int) else MAX_FALLBACK_DEPTH
         attempts = [base, *({**base, **fb} for fb in (request.get("fallbacks") or [])[:depth])]
+        attempts = [{**a, "model": self.answering_model(a["model"])} for a in attempts]
         return [(attempt, *self.resolve(attempt["model"])) for attempt in attempts]
 
     async def complete(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +138,8 @@ class LLMRegistry:
                     raise
                 log.info("%s failed (%s); trying a fallback", attempt["model"], e.message)
                 continue
-            return shapes.completion_response(normalized, completion, started_ns)
+            return shapes.completion_response(normalized, completion, started_ns,
+                                              attempt["model"])
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def stream(self, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
@@ -148,5 +178,5 @@ class LLMRegistry:
     async def close(self) -> None:
         for provider in self._local.values():
             await provider.close()
-        self._worker.shutdown()
+        self.model_process.close()
         await self._http.close()

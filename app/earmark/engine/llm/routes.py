@@ -28,8 +28,9 @@ def add_llm_routes(
     service: LLMService,
     check_auth: Callable[[web.Request], bool] | None = None,
 ) -> None:
-    """Mount `POST /v1/chat/completions` (auth by `check_auth` when given) and
-    `GET /v1/models` (no auth, as on the Gateway)."""
+    """Mount `POST /v1/chat/completions` and `GET /v1/models`, both behind `check_auth` when
+    given. The Gateway's model list is open, but the engine's names the user's local model
+    files and servers, so it takes the credential like every other /v1 route."""
 
     async def chat_completions(request: web.Request) -> web.StreamResponse:
         request_id = shapes.new_request_id()
@@ -50,6 +51,8 @@ def add_llm_routes(
             return _json(shapes.business_error(e, request_id), status=e.status)
 
     async def models(request: web.Request) -> web.Response:
+        if check_auth is not None and not check_auth(request):
+            return _json(shapes.auth_error(shapes.new_request_id()), status=401)
         return _json({"data": await service.list_models()})
 
     app.router.add_post("/v1/chat/completions", chat_completions)

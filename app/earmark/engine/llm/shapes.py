@@ -191,11 +191,14 @@ def usage_from(raw: Any) -> tuple[int, int, dict[str, Any]]:
 
 
 def completion_response(
-    request: dict[str, Any], completion: Completion, started_ns: int
+    request: dict[str, Any], completion: Completion, started_ns: int, model: str | None = None
 ) -> dict[str, Any]:
-    """The Gateway response (§11.4); `started_ns` is a `time.perf_counter_ns()` reading."""
+    """The Gateway response (§11.4); `started_ns` is a `time.perf_counter_ns()` reading.
+    `model` (as in OpenAI's responses) is the id of the model that answered, which is not the
+    requested one (kept in `request`) when the engine substituted its default model."""
     return {
         "request_id": completion.request_id or new_request_id(),
+        "model": model or request.get("model", ""),
         "request": request_echo(request),
         "choices": [normalize_choice(c, i) for i, c in enumerate(completion.choices)],
         "usage": usage(

@@ -1,0 +1,46 @@
+"""What a turn and an answer look like as cards, and how cards are left when a session ends."""
+
+from __future__ import annotations
+
+from ..core.clock import format_clock
+from ..core.turns import TranscriptTurn, TurnAnswer
+from .card_model import Card, CardListModel, CardState
+
+NOT_FINALISED = "not finalised"
+
+
+def turn_card(turn: TranscriptTurn) -> Card:
+    state = CardState.FINAL if turn.final else CardState.PROVISIONAL
+    title = f"Turn {turn.order + 1}"
+    if turn.speaker:
+        title += f" · Speaker {turn.speaker}"
+    return Card(turn.order, title, turn.text or "…", state, format_clock(turn.start_ms))
+
+
+def answer_card(answer: TurnAnswer, model: str) -> Card:
+    model = answer.model or model
+    if answer.error:
+        return Card(answer.turn_order, f"Turn {answer.turn_order + 1}",
+                    f"No answer: {answer.error}", CardState.ERROR, model)
+    return Card(answer.turn_order, f"Turn {answer.turn_order + 1}",
+                answer.text.strip() or "(empty answer)", CardState.FINAL, model)
+
+
+def pending_answer_card(order: int, model: str) -> Card:
+    return Card(order, f"Turn {order + 1}", "Thinking…", CardState.PENDING, model)
+
+
+def settle_cards(transcript: CardListModel, answers: CardListModel) -> int:
+    """When a session ends: provisional text no server will finalise stays, marked as such,
+    and answers still thinking say they will not come. Returns how many turns were marked."""
+    marked = 0
+    for card in transcript.cards():
+        if card.state == CardState.PROVISIONAL:
+            transcript.upsert(Card(card.order, f"{card.title} · {NOT_FINALISED}", card.body,
+                                   CardState.FINAL, card.meta))
+            marked += 1
+    for card in answers.cards():
+        if card.state == CardState.PENDING:
+            answers.upsert(Card(card.order, card.title, "No answer: the session ended before "
+                                "it came.", CardState.ERROR, card.meta))
+    return marked
