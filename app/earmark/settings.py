@@ -25,7 +25,7 @@ class Key(StrEnum):
     CLOUD_CUSTOM_URL = "cloud/custom_url"
     EMBEDDED_SPEECH_MODEL = "embedded/speech_model"
     CLOUD_SPEECH_MODEL = "cloud/speech_model"
-    EMBEDDED_LLM = "embedded/llm_model"
+    EMBEDDED_LLM = "embedded/answer_model"  # "": none chosen yet (was embedded/llm_model)
     CLOUD_LLM = "cloud/llm_model"
     PROMPT_ID = "session/prompt_id"
     CUSTOM_PROMPT = "session/custom_prompt"
@@ -39,6 +39,9 @@ class Key(StrEnum):
     ANALYSE_ON_STOP = "analysis/on_stop"
     ANALYSIS_FALLBACKS = "analysis/fallback_models"  # comma-separated, at most two
     ANALYSIS_GATEWAY_URL = "analysis/gateway_url"
+    SPEAKER_LABELS = "transcription/speaker_labels"
+    MAX_SPEAKERS = "transcription/max_speakers"  # 0: any number
+    VOCABULARY = "transcription/vocabulary"  # names and terms, comma-separated
     RECONNECT_FOR_S = "session/reconnect_for_s"  # how long a lost connection is tried again
     GATEWAY_MODELS = "cloud/llm_models"  # the last GET /v1/models, as JSON with its time
 
@@ -64,6 +67,9 @@ _DEFAULTS: dict[Key, Any] = {
     Key.ANALYSIS_FALLBACKS: "",
     Key.GATEWAY_MODELS: "",
     Key.RECONNECT_FOR_S: 120,
+    Key.SPEAKER_LABELS: False,
+    Key.MAX_SPEAKERS: 0,
+    Key.VOCABULARY: "",
     Key.ANALYSIS_GATEWAY_URL: "",
 }
 

@@ -39,8 +39,14 @@ def test_a_spoken_session_with_the_embedded_engine(qtbot, virtual_mic, settings,
     assert window.start_button.text() == "Loading…" and not window.start_button.isEnabled()
     qtbot.waitUntil(lambda: engine.state == EngineState.READY, timeout=60_000)
     assert window.start_button.text() == "Start" and window.start_button.isEnabled()
-    # the LLM selector shows what the engine's GET /v1/models lists
-    qtbot.waitUntil(lambda: "tiny experimental" in window.llm_combo.currentText(), timeout=5000)
+    # the LLM selector shows what the engine's GET /v1/models lists; with only the demo model
+    # installed, answers are off until the user picks it
+    combo = window.llm_combo
+    qtbot.waitUntil(lambda: combo.findData("smollm2-135m") >= 0
+                    and "tiny experimental" in combo.itemText(combo.findData("smollm2-135m")),
+                    timeout=5000)
+    assert combo.currentText() == "None (transcript only)"
+    combo.setCurrentIndex(combo.findData("smollm2-135m"))
 
     with qtbot.waitSignal(window.controller.level_changed, timeout=10_000):  # capture runs
         qtbot.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
@@ -65,6 +71,7 @@ def test_a_spoken_session_with_the_embedded_engine(qtbot, virtual_mic, settings,
     assert transcript[0].title == "Turn 1" and re.fullmatch(r"\d\d:\d\d", transcript[0].meta)
     answers = window.controller.answers.cards()
     assert answers and all(a.state == CardState.FINAL and a.body for a in answers)
+    assert all("demo model: may be invented" in a.meta for a in answers)
     assert "all transcribed" in window.status.currentMessage()
     saved = store.load(window.controller.saved_folder)
     assert [t.text for t in saved.turns] == [c.body for c in transcript]

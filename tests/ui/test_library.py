@@ -483,10 +483,10 @@ def test_export_writes_every_format(make_window, store, sessions, qtbot, tmp_pat
     assert md.startswith("# Weekly sync\n")
     assert "> **Answer** (smollm2-135m):" in md and "## Analysis" in md
     srt = written[ExportFormat.SRT].read_text(encoding="utf-8")
-    assert srt.startswith("1\n00:00:00,320 --> 00:00:02,520\nA: We need to ship the release "
-                          "Friday.\n")
+    assert srt.startswith("1\n00:00:00,320 --> 00:00:02,520\nSpeaker A: We need to ship the "
+                          "release Friday.\n")
     vtt = written[ExportFormat.WEBVTT].read_text(encoding="utf-8")
-    assert vtt.startswith("WEBVTT\n\n00:00:00.320 --> 00:00:02.520\n<v A>We need to ship")
+    assert vtt.startswith("WEBVTT\n\n00:00:00.320 --> 00:00:02.520\n<v Speaker A>We need to ship")
     document = json.loads(written[ExportFormat.JSON].read_text(encoding="utf-8"))
     assert document["format"] == "earmark-session"
     assert [t["text"] for t in document["turns"]] == [t for t, _ in WEEKLY]

@@ -77,7 +77,7 @@ def test_connection_follows_the_tutorial(qtbot, window, settings):
     query = server.received.path.split("?", 1)[1]
     assert server.received.headers["authorization"] == "test-key"
     assert "sample_rate=16000" in query and "format_turns=true" in query
-    assert "speech_model=u3-rt-pro" in query
+    assert "speech_model=universal-3-6-pro" in query
     assert "llm_gateway=%7B%22model%22%3A%22claude-sonnet-4-6%22" in query  # JSON object
     assert "Transcript%3A+%7B%7Bturn%7D%7D" in query and "max_tokens" in query
 

@@ -31,6 +31,7 @@ from ..core.protocol import (
     LLMGatewayResponse,
     ServerError,
     ServerWarning,
+    SpeakerRevision,
     StreamingParams,
     Terminate,
     Termination,
@@ -38,6 +39,7 @@ from ..core.protocol import (
     Turn,
     worth_retrying,
 )
+from ..core.protocol.configuration import applied_model, describe_configuration
 from ..core.session import SessionMeta, SessionRecorder, SessionStore
 from ..core.session_lifecycle import ACTIVE, SessionEvent, SessionState, next_state
 from ..core.turns import TurnAnswer, TurnAssembler, TurnChange
@@ -110,6 +112,7 @@ class LiveSessionController(QObject):
     state_changed = Signal(str)  # SessionState
     connection_changed = Signal(str)  # a short phrase: "Connecting to …", "Connected", …
     link_notice = Signal(str, str)  # kind ("warning", "info", ""), text: reconnections
+    configuration_applied = Signal(str)  # what the server says it runs (Begin.configuration)
     session_id_changed = Signal(str)
     level_changed = Signal(float)
     problem = Signal(str)  # something the user must read; the session may go on
@@ -139,6 +142,7 @@ class LiveSessionController(QObject):
         self.state = SessionState.IDLE
         self.session_id = ""
         self.complete = True  # the last session's transcript covers all of its audio
+        self.speaker_names: dict[str, str] = {}  # speaker label -> the name the user gave
         self._config: SessionConfig | None = None
         self._capture: AudioCaptureWorker | None = None
         self._capture_thread: QThread | None = None
@@ -230,6 +234,7 @@ class LiveSessionController(QObject):
         self._pending_prompt = None
         self._backoff = Backoff(give_up_after_s=config.retry_for_s)
         self.complete = True
+        self.speaker_names = {}
         self.session_id = ""
         self.assembler = TurnAssembler()
         self.transcript.clear()
@@ -258,6 +263,7 @@ class LiveSessionController(QObject):
         link.turn.connect(lambda message: self._on_turn(link, message))
         link.llm_response.connect(self._on_llm_response)
         link.llm_response.connect(lambda _m: self._terminate_retired_when_answered())
+        link.speaker_revision.connect(self._on_speaker_revision)
         if self._feeder is not None:
             link.processed.connect(self._feeder.acknowledge, Qt.ConnectionType.DirectConnection)
         link.warning.connect(self._on_warning)
@@ -373,8 +379,19 @@ class LiveSessionController(QObject):
         self._ever_opened = True
         self._fire(SessionEvent.OPENED)
         self.connection_changed.emit("Live")
+        self._report_configuration(begin.configuration)
         if reconnected:
             self._on_reconnected()
+
+    def _report_configuration(self, configuration: dict[str, Any] | None) -> None:
+        description = describe_configuration(configuration)
+        if description:
+            self.configuration_applied.emit(description)
+        asked = self._config.params.speech_model if self._config else None
+        applied = applied_model(configuration)
+        if asked and applied and applied != asked:
+            log.warning("asked for speech model %s; the server runs %s", asked, applied)
+            self.notice.emit(f"Asked for {asked}; the server is running {applied}.")
 
     @_one_server_message
     def _on_turn(self, link: StreamLink, message: Turn) -> None:
@@ -385,7 +402,7 @@ class LiveSessionController(QObject):
             return
         if self.recording is not None and change in (TurnChange.FINALISED, TurnChange.FORMATTED):
             self.recording.add_turn(turn)  # on disk before on screen: a crash loses neither
-        self.transcript.upsert(turn_card(turn))
+        self.transcript.upsert(turn_card(turn, self.speaker_names))
         if change == TurnChange.FINALISED:
             self._on_final(turn.order, turn.end_ms)
 
@@ -416,6 +433,43 @@ class LiveSessionController(QObject):
         if answer.error:
             self.notice.emit(f"No answer for turn {answer.turn_order + 1}: "
                              f"{_short(answer.error)}")
+
+    @_one_server_message
+    def _on_speaker_revision(self, message: SpeakerRevision) -> None:
+        """Later evidence moved turns to another speaker: on screen and on disk."""
+        for revision in message.revisions:
+            turn = self.assembler.revise_speaker(revision.turn_order, revision.speaker_label,
+                                                 revision.words)
+            if turn is None:
+                continue
+            self.transcript.upsert(turn_card(turn, self.speaker_names))
+            if self.recording is not None and turn.final:
+                self.recording.add_turn(turn)  # a re-added turn is its revision
+
+    def rename_speaker(self, label: str, name: str) -> None:
+        """Call speaker `label` `name` in this session: cards, the saved session (so exports
+        and search), and the transcript the whole-session analysis gets."""
+        name = " ".join(name.split())
+        if name:
+            self.speaker_names[label] = name
+        else:
+            self.speaker_names.pop(label, None)
+        for turn in self.assembler.turns:
+            if turn.speaker == label:
+                self.transcript.upsert(turn_card(turn, self.speaker_names))
+        recorder = self.recording.recorder if self.recording is not None else None
+        recorder = recorder or self.finished_recorder
+        if recorder is not None:
+            recorder.set_speakers(self.speaker_names)
+
+    @property
+    def speakers(self) -> list[str]:
+        """The speaker labels heard so far, in order of first appearance."""
+        labels: list[str] = []
+        for turn in self.assembler.turns:
+            if turn.speaker and turn.speaker not in labels:
+                labels.append(turn.speaker)
+        return labels
 
     @_one_server_message
     def _on_warning(self, warning: ServerWarning) -> None:

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from ..core.catalog import is_demo_model
 from ..core.clock import format_clock
+from ..core.session.speakers import speaker_name
 from ..core.turns import TranscriptTurn, TurnAnswer
 from .card_model import Card, CardListModel, CardState
 
 NOT_FINALISED = "not finalised"
 
 
-def turn_card(turn: TranscriptTurn) -> Card:
+def turn_card(turn: TranscriptTurn, names: Mapping[str, str] | None = None) -> Card:
     state = CardState.FINAL if turn.final else CardState.PROVISIONAL
     title = f"Turn {turn.order + 1}"
-    if turn.speaker:
-        title += f" · Speaker {turn.speaker}"
+    name = speaker_name(turn.speaker, names or {})
+    if name:
+        title += f" · {name}"
     return Card(turn.order, title, turn.text or "…", state, format_clock(turn.start_ms))
 
 
 def answer_card(answer: TurnAnswer, model: str) -> Card:
     model = answer.model or model
+    if is_demo_model(model):
+        model = f"{model} · demo model: may be invented"
     if answer.error:
         return Card(answer.turn_order, f"Turn {answer.turn_order + 1}",
                     f"No answer: {answer.error}", CardState.ERROR, model)

@@ -22,6 +22,7 @@ class StreamLink(QObject):
     begin = Signal(object)  # Begin
     turn = Signal(object)  # Turn, on the session's timeline
     llm_response = Signal(object)  # LLMGatewayResponse, on the session's timeline
+    speaker_revision = Signal(object)  # SpeakerRevision, on the session's timeline
     # the audio the server has processed, in ms on the session's clock; emitted on the
     # websocket thread (flow control must not wait for a busy GUI)
     processed = Signal(int)
@@ -49,6 +50,8 @@ class StreamLink(QObject):
         w.begin_received.connect(self.begin)
         w.turn_received.connect(self._on_turn)
         w.llm_response_received.connect(self._on_llm_response)
+        w.speaker_revision_received.connect(
+            lambda message: self.speaker_revision.emit(self.timeline.revision(message)))
         w.heartbeat_received.connect(self._on_heartbeat, Qt.ConnectionType.DirectConnection)
         w.warning_received.connect(self.warning)
         w.error_received.connect(self.error)

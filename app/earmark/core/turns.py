@@ -8,11 +8,13 @@ and a turn that has ended only changes again to take its formatted text.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 
 from .protocol import LLMGatewayResponse, Turn, Word
+from .session.speakers import transcript_lines
 
 
 class TurnChange(Enum):
@@ -92,6 +94,17 @@ class TurnAssembler:
         self._turns[message.turn_order] = updated
         return change, updated
 
+    def revise_speaker(self, order: int, label: str, words: tuple[Word, ...] = ()
+                       ) -> TranscriptTurn | None:
+        """A SpeakerRevision: the turn now belongs to `label` (its words too, when given).
+        None when the turn is unknown."""
+        turn = self._turns.get(order)
+        if turn is None:
+            return None
+        turn = replace(turn, speaker=label, words=words or turn.words)
+        self._turns[order] = turn
+        return turn
+
     def add_answer(self, answer: TurnAnswer) -> None:
         self._answers[answer.turn_order] = answer
 
@@ -107,5 +120,6 @@ class TurnAssembler:
     def answers(self) -> list[TurnAnswer]:
         return [self._answers[k] for k in sorted(self._answers)]
 
-    def full_text(self) -> str:
-        return "\n".join(t.text for t in self.final_turns if t.text)
+    def full_text(self, names: Mapping[str, str] | None = None) -> str:
+        """The final turns, one a line; `Dana: …` when the session has speaker labels."""
+        return transcript_lines([(t.speaker, t.text) for t in self.final_turns], names or {})

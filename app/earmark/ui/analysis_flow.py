@@ -19,6 +19,7 @@ from ..controllers.connections import (
 from ..core.prompt_library import PromptLibrary
 from ..core.prompts import Prompt
 from ..core.session import Analysis, SessionError, SessionStatus, SessionStore
+from ..core.session.speakers import transcript_lines
 from .analyse_dialog import AnalyseDialog
 from .analysis_panel import AnalysisPanel
 from .message_banner import MessageBanner
@@ -105,7 +106,8 @@ class AnalysisFlow:
         except (SessionError, OSError) as exc:
             self.banner.show_message(f"The session cannot be read: {exc}")
             return False
-        transcript = "\n".join(t.text for t in saved.turns if t.text)
+        transcript = transcript_lines([(t.speaker, t.text) for t in saved.turns],
+                                      saved.meta.speakers)
         return self.start(transcript, prompt, model, service_kind,
                           saved.meta.title or saved.folder.name,
                           lambda analysis: store.set_analysis(saved.folder, analysis))

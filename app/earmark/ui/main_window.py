@@ -44,6 +44,7 @@ from ..core.catalog import (
     EMBEDDED_ENGINE,
     EMBEDDED_LLM_MODELS,
     ModelChoice,
+    default_answer_model,
     is_installed,
     speech_models_for,
 )
@@ -60,6 +61,7 @@ from ..core.session import (
 from ..logging_setup import log_dir
 from ..resources import resource
 from ..settings import Key, Settings
+from ..transcription_settings import TranscriptionSettings
 from ..workers.audio_sources import AudioSource, AudioSourceError, MicrophoneSource
 from ..workers.engine_host import EngineHost, EngineState
 from ..workers.file_source import FAST, REALTIME, FileSource, check_audio_file
@@ -68,6 +70,7 @@ from .analysis_flow import AnalysisFlow
 from .analysis_panel import AnalysisPanel
 from .audio_files import OPEN_FILTER, dropped_file
 from .card_list_view import CardListView
+from .card_menus import install_menus
 from .eliding_combo import ElidingComboBox
 from .export_dialog import export_session_dialog
 from .input_picker import InputPicker
@@ -205,6 +208,7 @@ class MainWindow(QMainWindow):
         self.answer_view.setObjectName("answerView")
         self.answer_view.setModel(self.controller.answers)
         SelectionLink(self.transcript_view, self.answer_view)
+        install_menus(self.transcript_view, self.answer_view, self.controller, self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(_pane("Live transcript", self.transcript_view))
@@ -291,6 +295,8 @@ class MainWindow(QMainWindow):
         c.input_warning.connect(lambda text: self.banner.show_message(text, "warning", "input"))
         c.input_recovered.connect(lambda: self.banner.clear("input"))
         c.progress.connect(self.status.set_progress)
+        c.configuration_applied.connect(
+            lambda text: self.status.engine_label.setToolTip(f"The server applied: {text}"))
         c.link_notice.connect(lambda kind, text: self.banner.show_message(
             text, kind, CONNECTION_TOPIC))
         c.session_ended.connect(self._on_session_ended)
@@ -343,6 +349,7 @@ class MainWindow(QMainWindow):
         params = StreamingParams(
             sample_rate=16000, speech_model=self._speech_model(engine), format_turns=True,
             llm_gateway=_turn_llm_gateway(prompt, llm, engine) if llm else None)
+        params = TranscriptionSettings.load(self.settings).apply(params)
         endpoint, label = self.connections.streaming(engine)
         return SessionConfig(endpoint, params, label, make_source, prompt.name, title,
                              from_file=from_file,
@@ -476,8 +483,9 @@ class MainWindow(QMainWindow):
                 if not recorder.set_analysis(analysis):
                     raise SessionError(recorder.last_error or "the disk refused it")
         kind = analysis_service(self._session_engine)
-        self.analysis_flow.start(self.controller.assembler.full_text(), prompt,
-                                 config.llm_model, kind, "this session", save)
+        transcript = self.controller.assembler.full_text(self.controller.speaker_names)
+        self.analysis_flow.start(transcript, prompt, config.llm_model, kind, "this session",
+                                 save)
 
     def analyse_saved_session(self) -> None:
         """“Analyse…”: any saved session, with any prompt and model."""
@@ -581,7 +589,8 @@ class MainWindow(QMainWindow):
             return
         self._engine_llms = [(label, model_id) for model_id, label in choices]
         if self.current_engine() == EMBEDDED_ENGINE and not self.controller.active:
-            self._fill_llms(self.llm_combo.currentData() or self.settings.get(Key.EMBEDDED_LLM))
+            self._fill_llms(self.llm_combo.currentData() or self.settings.get(Key.EMBEDDED_LLM)
+                            or default_answer_model([m for _label, m in self._engine_llms]))
 
     def _fetch_gateway_models(self) -> None:
         """Once a run, with a key: the Gateway's GET /v1/models (the last list until then)."""

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSpinBox,
     QToolButton,
     QVBoxLayout,
 )
@@ -25,6 +26,7 @@ from ..core.catalog import GATEWAY_LLM_MODELS
 from ..core.protocol.endpoints import Region, normalise_ws_url
 from ..core.session import default_sessions_root
 from ..settings import Key, Settings
+from ..transcription_settings import MAX_SPEAKERS, TranscriptionSettings, parse_vocabulary
 
 REGION_LABELS = {Region.EDGE: "Nearest (edge routing)", Region.US: "United States",
                  Region.EU: "European Union"}
@@ -69,6 +71,7 @@ class SettingsDialog(QDialog):
         form.addRow("Custom streaming URL", self.url_edit)
         form.addRow("Sessions folder", folder_row)
         analysis = self._build_analysis_section(AnalysisSettings.load(settings))
+        transcription = self._build_transcription_section(TranscriptionSettings.load(settings))
         note = QLabel("The key is kept in your system keyring, never in a file. Without a key, "
                       "Earmark transcribes offline with its embedded engine.", wordWrap=True)
         note.setObjectName("hint")
@@ -78,10 +81,28 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(transcription)
         layout.addWidget(analysis)
         layout.addWidget(note)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
+
+    def _build_transcription_section(self, prefs: TranscriptionSettings) -> QGroupBox:
+        """Speaker labels (and at most how many) and the vocabulary sent with every session."""
+        self.speaker_labels_check = QCheckBox("Label speakers (who said what)",
+                                              checked=prefs.speaker_labels)
+        self.max_speakers_spin = QSpinBox(minimum=0, maximum=MAX_SPEAKERS,
+                                          value=prefs.max_speakers, specialValueText="Any")
+        self.max_speakers_spin.setEnabled(prefs.speaker_labels)
+        self.speaker_labels_check.toggled.connect(self.max_speakers_spin.setEnabled)
+        self.vocabulary_edit = QLineEdit(", ".join(prefs.vocabulary))
+        self.vocabulary_edit.setPlaceholderText("Names and terms to spell right: Dana, Kubernetes")
+        box = QGroupBox("Transcription")
+        form = QFormLayout(box)
+        form.addRow(self.speaker_labels_check)
+        form.addRow("At most this many speakers", self.max_speakers_spin)
+        form.addRow("Vocabulary", self.vocabulary_edit)
+        return box
 
     def _build_analysis_section(self, prefs: AnalysisSettings) -> QGroupBox:
         """Whole-session analysis: on Stop or not, and the Gateway's fallback models."""
@@ -157,4 +178,7 @@ class SettingsDialog(QDialog):
                                         if c.currentData()))
         AnalysisSettings(self.analyse_on_stop_check.isChecked(), fallbacks,
                          gateway_url).save(self._settings)
+        TranscriptionSettings(self.speaker_labels_check.isChecked(),
+                              self.max_speakers_spin.value(),
+                              parse_vocabulary(self.vocabulary_edit.text())).save(self._settings)
         super().accept()

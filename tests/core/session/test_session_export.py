@@ -104,7 +104,7 @@ def test_markdown_has_everything(session):
     assert "**Duration:** 1 h 02 min" in text
     for turn in session.turns:
         assert turn.text.splitlines()[0] in text
-    assert "**[00:00:01]** **A:** Hello everyone." in text
+    assert "**[00:00:01]** **Speaker A:** Hello everyone." in text
     assert "> Say hello back.\n> Then start." in text
     assert "The model timed out." in text
     assert "## Analysis" in text and "Action items: none." in text
@@ -116,7 +116,7 @@ def test_markdown_has_everything(session):
 def test_text_export(session):
     text = render("txt", session.meta, session.turns, session.answers)
     assert text.startswith("Weekly sync\n")
-    assert "[00:00:01] A: Hello everyone." in text
+    assert "[00:00:01] Speaker A: Hello everyone." in text
     assert "    Say hello back.\n    Then start." in text
     assert "LLM error (m1): The model timed out." in text
     assert "ANALYSIS (m2)" in text and "3 turns" in text

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .messages import LLMGatewayResponse, Turn
+from .messages import LLMGatewayResponse, SpeakerRevision, Turn
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,16 @@ class Timeline:
         words = tuple(replace(w, start=w.start + self.start_ms, end=w.end + self.start_ms)
                       for w in message.words)
         return replace(message, turn_order=message.turn_order + self.first_order, words=words)
+
+    def revision(self, message: SpeakerRevision) -> SpeakerRevision:
+        if not self.first_order and not self.start_ms:
+            return message
+        revisions = tuple(replace(r, turn_order=r.turn_order + self.first_order,
+                                  words=tuple(replace(w, start=w.start + self.start_ms,
+                                                      end=w.end + self.start_ms)
+                                              for w in r.words))
+                          for r in message.revisions)
+        return replace(message, revisions=revisions)
 
     def answer(self, message: LLMGatewayResponse) -> LLMGatewayResponse:
         if not self.first_order:

@@ -143,16 +143,19 @@ class SessionRecorder:
 
     def set_analysis(self, analysis: Analysis | None) -> bool:
         """Store the whole-session analysis in session.json (also after `finish`)."""
-        with self._lock:
-            self._meta = dataclasses.replace(self._meta, analysis=analysis)
-            self._meta_dirty = True
-        self._flush()
-        return not self._meta_dirty
+        return self._update_meta(analysis=analysis)
 
     def set_title(self, title: str) -> bool:
         """Rename the session while it records (the folder keeps its name)."""
+        return self._update_meta(title=title)
+
+    def set_speakers(self, names: dict[str, str]) -> bool:
+        """The names the user gave the speaker labels ("B" -> "Dana")."""
+        return self._update_meta(speakers=dict(names))
+
+    def _update_meta(self, **changes: object) -> bool:
         with self._lock:
-            self._meta = dataclasses.replace(self._meta, title=title)
+            self._meta = dataclasses.replace(self._meta, **changes)
             self._meta_dirty = True
         self._flush()
         return not self._meta_dirty

@@ -70,6 +70,13 @@ def _opt_time(d: dict[str, Any], key: str) -> datetime | None:
     return None if d.get(key) is None else parse_time(d[key], key)
 
 
+def _speakers(value: Any) -> dict[str, str]:
+    """`speakers` of session.json; anything malformed is dropped, not fatal."""
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str) and v}
+
+
 def _require_dict(d: Any, what: str) -> dict[str, Any]:
     if not isinstance(d, dict):
         raise ValueError(f"{what} must be a JSON object, got {type(d).__name__}")
@@ -186,7 +193,7 @@ class Analysis:
 
 _META_KEYS = {"schema_version", "id", "title", "engine", "speech_model", "llm_model", "prompt",
               "started_at", "ended_at", "status", "audio_duration_ms", "turn_count", "analysis",
-              "sample_rate", "channels", "sample_format", "transcribed_until_ms"}
+              "sample_rate", "channels", "sample_format", "transcribed_until_ms", "speakers"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +214,7 @@ class SessionMeta:
     turn_count: int = 0
     analysis: Analysis | None = None
     transcribed_until_ms: int | None = None  # INCOMPLETE: the audio after this has no words
+    speakers: dict[str, str] = field(default_factory=dict, hash=False)  # label -> a name
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -221,6 +229,8 @@ class SessionMeta:
              "analysis": None if self.analysis is None else self.analysis.to_dict()}
         if self.transcribed_until_ms is not None:
             d["transcribed_until_ms"] = self.transcribed_until_ms
+        if self.speakers:
+            d["speakers"] = dict(self.speakers)
         return {**self.extra, **d}
 
     @classmethod
@@ -246,6 +256,7 @@ class SessionMeta:
                    turn_count=_get(d, "turn_count", int, 0),
                    analysis=None if analysis is None else Analysis.from_dict(analysis),
                    transcribed_until_ms=_get(d, "transcribed_until_ms", int, None),
+                   speakers=_speakers(d.get("speakers")),
                    extra={k: v for k, v in d.items() if k not in _META_KEYS})
 
 

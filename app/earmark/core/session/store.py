@@ -158,6 +158,12 @@ class SessionStore:
         fsync_dir(self.root)
         return target
 
+    def set_speakers(self, folder: Path | str, names: dict[str, str]) -> None:
+        """Name the speakers of a finished session ("B" -> "Dana")."""
+        folder = self._own_folder(folder)
+        self._not_recording(folder)
+        write_meta(folder, dataclasses.replace(read_meta(folder), speakers=dict(names)))
+
     def set_analysis(self, folder: Path | str, analysis: Analysis | None) -> None:
         """Store (or clear) the whole-session analysis of a finished session; a live session's
         goes through its recorder."""

@@ -11,6 +11,7 @@ from typing import Protocol
 from ..errors import ExportFormatError
 from ..metafile import atomic_write_bytes
 from ..records import Analysis, AnswerRecord, SessionMeta, TurnRecord
+from ..speakers import named_turns
 from .json import from_json, to_json
 from .markdown import to_markdown
 from .subtitles import to_srt, to_webvtt
@@ -50,8 +51,12 @@ def _format(fmt: ExportFormat | str) -> ExportFormat:
 
 def render(fmt: ExportFormat | str, meta: SessionMeta, turns: Sequence[TurnRecord],
            answers: Sequence[AnswerRecord] = (), analysis: Analysis | None = None) -> str:
-    """The export as text. `analysis` defaults to `meta.analysis`."""
-    match _format(fmt):
+    """The export as text. `analysis` defaults to `meta.analysis`. Speakers appear by name
+    ("Dana", else "Speaker A"); JSON keeps the labels and adds the names beside them."""
+    fmt = _format(fmt)
+    if fmt is not ExportFormat.JSON:
+        turns = named_turns(turns, meta.speakers)
+    match fmt:
         case ExportFormat.TXT:
             return to_text(meta, turns, answers, analysis)
         case ExportFormat.MARKDOWN:

@@ -15,6 +15,7 @@ from ..records import (
     SessionMeta,
     TurnRecord,
 )
+from ..speakers import speaker_name
 
 FORMAT_NAME = "earmark-session"
 
@@ -24,9 +25,17 @@ def to_json(meta: SessionMeta, turns: Sequence[TurnRecord],
     if analysis is not None:
         meta = dataclasses.replace(meta, analysis=analysis)
     document = {"format": FORMAT_NAME, "schema_version": SCHEMA_VERSION,
-                "session": meta.to_dict(), "turns": [t.to_dict() for t in turns],
+                "session": meta.to_dict(), "turns": [_turn(t, meta) for t in turns],
                 "answers": [a.to_dict() for a in answers]}
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def _turn(turn: TurnRecord, meta: SessionMeta) -> dict[str, Any]:
+    """The turn as stored, with the speaker's name beside its label ("Dana", "Speaker A")."""
+    d = turn.to_dict()
+    if turn.speaker:
+        d["speaker_name"] = speaker_name(turn.speaker, meta.speakers)
+    return d
 
 
 def from_json(text: str) -> SessionData:

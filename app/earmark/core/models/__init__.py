@@ -1,0 +1,73 @@
+"""Downloadable models: the vetted catalogue (data.py), its queries (catalog.py), where models
+live and come from (paths.py), and the installed-models index (installed.py). Pure Python: the
+downloader that fetches catalogue entries is `earmark.workers.model_download`."""
+
+from .catalog import (
+    ENTRIES,
+    MACHINE_CLASSES,
+    CatalogEntry,
+    CatalogError,
+    Kind,
+    MachineClass,
+    RemoteFile,
+    entries,
+    entry,
+    load_catalog,
+    machine_class,
+    recommended,
+)
+from .installed import (
+    InstalledModel,
+    LocalModelError,
+    add_local_gguf,
+    add_local_whisper,
+    catalog_record,
+    check_gguf,
+    check_whisper_folder,
+    installed,
+    installed_gguf_paths,
+    read_index,
+    register,
+    unregister,
+)
+from .paths import (
+    effective_mirror,
+    install_path,
+    machine_cores,
+    machine_memory_bytes,
+    mirrored,
+    models_dir,
+)
+
+__all__ = [
+    "ENTRIES",
+    "MACHINE_CLASSES",
+    "CatalogEntry",
+    "CatalogError",
+    "InstalledModel",
+    "Kind",
+    "LocalModelError",
+    "MachineClass",
+    "RemoteFile",
+    "add_local_gguf",
+    "add_local_whisper",
+    "catalog_record",
+    "check_gguf",
+    "check_whisper_folder",
+    "effective_mirror",
+    "entries",
+    "entry",
+    "install_path",
+    "installed",
+    "installed_gguf_paths",
+    "load_catalog",
+    "machine_class",
+    "machine_cores",
+    "machine_memory_bytes",
+    "mirrored",
+    "models_dir",
+    "read_index",
+    "recommended",
+    "register",
+    "unregister",
+]

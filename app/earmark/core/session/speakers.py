@@ -1,0 +1,40 @@
+"""Speaker labels as people read them: the name the user gave ("Dana"), else "Speaker A".
+
+A session stores the names in `session.json` (`speakers`: label → name); the turns keep the
+server's labels, so a name can be changed at any time and every export and search follows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+from .records import TurnRecord
+
+# the service's labels for a turn too short to tell (PENDING replaced UNKNOWN in June 2026)
+UNATTRIBUTED = frozenset({"UNKNOWN", "PENDING"})
+
+
+def speaker_name(label: str | None, names: Mapping[str, str]) -> str | None:
+    """The name a person reads for `label` (None: no speaker labels in this session)."""
+    if not label:
+        return None
+    if names.get(label):
+        return names[label]
+    return "Unknown speaker" if label in UNATTRIBUTED else f"Speaker {label}"
+
+
+def named_turns(turns: Sequence[TurnRecord], names: Mapping[str, str]) -> list[TurnRecord]:
+    """The turns with each label replaced by the speaker's name."""
+    return [dataclasses.replace(t, speaker=speaker_name(t.speaker, names)) if t.speaker else t
+            for t in turns]
+
+
+def transcript_lines(turns: Sequence[tuple[str | None, str]], names: Mapping[str, str]) -> str:
+    """`Dana: …` lines (plain lines without labels): what an LLM gets as the transcript, so
+    an answer can say who said or promised what."""
+    lines = []
+    for label, text in turns:
+        name = speaker_name(label, names)
+        lines.append(f"{name}: {text}" if name else text)
+    return "\n".join(line for line in lines if line.strip())
