@@ -55,7 +55,9 @@ def build_main_window(settings: Settings) -> MainWindow:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="earmark", description="A live transcript and an LLM's reading of every turn.")
+        prog="earmark", description="A live transcript and an LLM's reading of every turn.",
+        epilog="earmark transcribe FILE… transcribes recordings without the window "
+               "(earmark transcribe --help).")
     parser.add_argument("file", nargs="?", help="a recording to transcribe (WAV, FLAC, MP3, "
                         "M4A, OGG) as soon as the engine is ready")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
@@ -65,6 +67,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
+    if len(argv) > 1 and argv[1] == "transcribe":  # headless: no window, no QApplication
+        from .transcribe import main as transcribe
+
+        return transcribe(argv[2:])
     args = parse_args(argv)
     log_file = setup_logging()
     log.info("%s %s starting; log file %s", APP_NAME, __version__, log_file)

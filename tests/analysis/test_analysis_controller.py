@@ -4,6 +4,7 @@ streaming, saving, cancelling and failing, against the Gateway replay server."""
 from __future__ import annotations
 
 from earmark.controllers.analysis import AnalysisController, AnalysisJob, LLMService
+from earmark.core.grounded_prompts import GROUNDING_SYSTEM
 from earmark.core.prompts import Prompt
 from tests.analysis.gateway_replay import KEY
 
@@ -46,7 +47,9 @@ def test_a_long_transcript_is_summarised_in_parts_then_combined(qtbot, qloop, ga
     question = final["messages"][-1]["content"]
     assert question.startswith("Provide a brief summary.")
     assert "Part 1 summary." in question and f"Part {len(maps)} summary." in question
-    assert final["messages"][0] == {"role": "system", "content": "Answer in French."}
+    assert final["messages"][0]["role"] == "system"
+    assert final["messages"][0]["content"].startswith(GROUNDING_SYSTEM)
+    assert final["messages"][0]["content"].endswith("Answer in French.")
     assert any("summarising part 2 of" in p for p in progress)
     assert "".join(deltas) == analysis.text == "Decisions: ship on Friday. Owner: Dana."
     assert (analysis.model, analysis.prompt) == ("tiny-context", "Brief summary")

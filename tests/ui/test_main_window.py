@@ -3,7 +3,9 @@ recorded AssemblyAI sessions (the cloud path) and real speech from a file."""
 
 from __future__ import annotations
 
+import json
 import wave
+from urllib.parse import parse_qs
 
 import pytest
 from PySide6.QtCore import Qt
@@ -79,7 +81,10 @@ def test_connection_follows_the_tutorial(qtbot, window, settings):
     assert "sample_rate=16000" in query and "format_turns=true" in query
     assert "speech_model=universal-3-6-pro" in query
     assert "llm_gateway=%7B%22model%22%3A%22claude-sonnet-4-6%22" in query  # JSON object
-    assert "Transcript%3A+%7B%7Bturn%7D%7D" in query and "max_tokens" in query
+    gateway = json.loads(parse_qs(query)["llm_gateway"][0])
+    assert gateway["messages"][0]["role"] == "system"  # grounded in the transcript
+    assert "Use only what the transcript says" in gateway["messages"][0]["content"]
+    assert "{{turn}}" in gateway["messages"][-1]["content"] and gateway["max_tokens"] > 0
 
 
 def test_selecting_a_turn_highlights_its_answer(qtbot, window):
@@ -244,3 +249,17 @@ def test_a_start_that_never_connects_leaves_no_session_behind(qtbot, window, sto
     assert "not running" in w.banner.text  # a server on this machine: not "the network"
     assert store.list_sessions() == []
     assert w.start_button.text() == "Start" and w.start_button.isEnabled()
+
+
+def test_quitting_mid_session_keeps_everything_and_marks_it_partly_transcribed(
+        qtbot, window, store):
+    w, _ = window("normal")
+    w.start_session()
+    qtbot.waitUntil(lambda: any(c.state == CardState.FINAL for c in cards(w.controller.transcript)),
+                    timeout=10_000)
+    w.controller.shutdown()  # the window closing, the app quitting
+    assert w.controller.state == SessionState.FINISHED and not w.controller.active
+    saved = store.load(w.controller.saved_folder)
+    assert saved.meta.status == SessionStatus.INCOMPLETE
+    assert [t.text for t in saved.turns] == ["We need to ship the release Friday."]
+    assert saved.meta.audio_duration_ms > 0

@@ -17,7 +17,7 @@ SPEECH = "misc/jfk.wav"
 
 def llm_prompt(path: str) -> str:
     gateway = json.loads(parse_qs(urlsplit(path).query)["llm_gateway"][0])
-    return gateway["messages"][0]["content"]
+    return gateway["messages"][-1]["content"]
 
 
 def test_a_new_prompt_answers_from_the_next_turn_over_a_new_connection(qtbot, window, store):

@@ -23,6 +23,8 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 
 from ..core.audio import duration_ms
 from ..core.backoff import Backoff
+from ..core.grounded_prompts import checked_answer, is_local_model
+from ..core.prompts import Prompt
 from ..core.protocol import (
     Begin,
     CloseCode,
@@ -92,6 +94,7 @@ class SessionConfig:
     make_source: Callable[[], AudioSource]
     prompt_name: str = ""
     title: str = ""  # the session's title on disk; the prompt's name when empty
+    prompt: Prompt | None = None  # what answers are checked against (core/grounding.py)
     from_file: bool = False  # a recording: its reading may wait for the server
     # where to connect again after a drop (the embedded engine may have restarted on another
     # port); raises when there is nowhere to connect yet
@@ -162,6 +165,7 @@ class LiveSessionController(QObject):
         self._finalised_ms = 0  # the session audio up to here is in final turns
         self._lost_ms = 0  # audio a new connection could not be sent again
         self._last_processed_ms = 0  # the furthest a Heartbeat has reported
+        self._source_cut_short = False  # a recording could not be read to its end
         self._dropped_at = 0.0
         self._started_at = 0.0
         self._backoff = Backoff()
@@ -231,6 +235,7 @@ class LiveSessionController(QObject):
         self._close_sentence = ""
         self._closed_links_sent = self._finalised_ms = self._lost_ms = 0
         self._last_processed_ms = 0
+        self._source_cut_short = False
         self._pending_prompt = None
         self._backoff = Backoff(give_up_after_s=config.retry_for_s)
         self.complete = True
@@ -421,7 +426,8 @@ class LiveSessionController(QObject):
         answer = TurnAnswer.from_message(message)
         self.assembler.add_answer(answer)
         model = (self._config.llm_model if self._config else "") or ""
-        self.answers.upsert(answer_card(answer, model))
+        prompt = self._config.prompt if self._config else None
+        self.answers.upsert(answer_card(answer, model, *self._checked(answer, message, prompt)))
         # A server that falls behind answers several turns at once, tagged with the last one.
         for card in self.answers.cards():
             if card.state == CardState.PENDING and card.order < answer.turn_order:
@@ -470,6 +476,16 @@ class LiveSessionController(QObject):
             if turn.speaker and turn.speaker not in labels:
                 labels.append(turn.speaker)
         return labels
+
+    def _checked(self, answer: TurnAnswer, message: LLMGatewayResponse,
+                 prompt: Prompt | None) -> tuple[str | None, str]:
+        """What the card shows for a good answer, and a note where it may be invented."""
+        if answer.error or prompt is None:
+            return None, ""
+        model = answer.model or (self._config.llm_model if self._config else "") or ""
+        shown, grounding = checked_answer(answer.text, message.transcript, prompt,
+                                          self.speaker_names, tidy=is_local_model(model))
+        return shown, grounding.note()
 
     @_one_server_message
     def _on_warning(self, warning: ServerWarning) -> None:
@@ -616,6 +632,8 @@ class LiveSessionController(QObject):
     # --- ends --------------------------------------------------------------------------------
 
     def _on_capture_failed(self, sentence: str) -> None:
+        if self._config is not None and self._config.from_file:
+            self._source_cut_short = True  # the rest of the recording has no words
         self.problem.emit(sentence)
 
     def _on_capture_finished(self, _captured_ms: int) -> None:
@@ -716,6 +734,8 @@ class LiveSessionController(QObject):
         self._feeder = None
         marked = settle_cards(self.transcript, self.answers)
         self._save(captured_ms)
+        if not self._failed and self.state != SessionState.STOPPING:
+            self._fire(SessionEvent.STOP)  # shut down mid-session: it ends, nothing is lost
         self._fire(SessionEvent.FAILED if self._failed else SessionEvent.ENDED)
         self.connection_changed.emit("Disconnected")
         confirmed_ms = 1000 * (self._termination.audio_duration_seconds or 0) \
@@ -725,7 +745,7 @@ class LiveSessionController(QObject):
     def _covers_the_audio(self, captured_ms: int) -> bool:
         """Whether every word of the session's audio reached a final turn: the last
         connection confirmed the end, and no audio was left out after a drop."""
-        if self._failed or self._termination is None or self._lost_ms:
+        if self._failed or self._termination is None or self._lost_ms or self._source_cut_short:
             return False
         return not self._aborted or captured_ms == 0
 

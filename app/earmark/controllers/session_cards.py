@@ -22,15 +22,21 @@ def turn_card(turn: TranscriptTurn, names: Mapping[str, str] | None = None) -> C
     return Card(turn.order, title, turn.text or "…", state, format_clock(turn.start_ms))
 
 
-def answer_card(answer: TurnAnswer, model: str) -> Card:
+def answer_card(answer: TurnAnswer, model: str, shown: str | None = None,
+                note: str = "") -> Card:
+    """`shown`: the answer as the card reads it (a structured answer rendered as a list);
+    `note`: what in it may be invented (core/grounding.py)."""
     model = answer.model or model
     if is_demo_model(model):
         model = f"{model} · demo model: may be invented"
     if answer.error:
         return Card(answer.turn_order, f"Turn {answer.turn_order + 1}",
                     f"No answer: {answer.error}", CardState.ERROR, model)
-    return Card(answer.turn_order, f"Turn {answer.turn_order + 1}",
-                answer.text.strip() or "(empty answer)", CardState.FINAL, model)
+    body = (shown if shown is not None else answer.text).strip() or "(empty answer)"
+    if note:
+        body += f"\n\n⚠ {note}"
+    return Card(answer.turn_order, f"Turn {answer.turn_order + 1}", body, CardState.FINAL,
+                model)
 
 
 def pending_answer_card(order: int, model: str) -> Card:

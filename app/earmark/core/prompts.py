@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from .protocol import ChatMessage, LLMGatewayConfig
 
@@ -28,9 +29,23 @@ class Prompt:
     session_template: str = ""
     system: str = ""
     language: str = ""
+    # Per-turn answers (see core/grounded_prompts.py): a JSON schema the answer must follow
+    # (a list such as action items; None for prose), stop sequences, a token limit (0: the
+    # app's), and whether the "use only the transcript" system message is added.
+    response_schema: dict[str, Any] | None = field(default=None, hash=False)
+    stop: tuple[str, ...] = ()
+    max_tokens: int = 0
+    grounded: bool = True
 
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        """Every field; the per-turn answer fields only when they differ from their defaults,
+        so a plain prompt's file stays as short as it was."""
+        data = asdict(self)
+        defaults = {"response_schema": None, "stop": (), "max_tokens": 0, "grounded": True}
+        for key, default in defaults.items():
+            if data[key] == default:
+                del data[key]
+        return data
 
     @classmethod
     def from_dict(cls, d: dict) -> Prompt:
@@ -42,7 +57,7 @@ class Prompt:
             raise PromptError(str(exc)) from None
         if not prompt.id or not prompt.name:
             raise PromptError("A prompt needs an id and a name.")
-        return prompt
+        return _with_answer_fields(prompt, d)
 
     def llm_gateway(self, model: str, max_tokens: int = 4000) -> LLMGatewayConfig:
         """The `llm_gateway` connection parameter that runs this prompt on every final turn."""
@@ -68,6 +83,24 @@ class Prompt:
         if self.language.strip():
             parts.append(f"Answer in {self.language.strip()}.")
         return " ".join(p for p in parts if p)
+
+
+def _with_answer_fields(prompt: Prompt, d: dict) -> Prompt:
+    """The optional per-turn answer fields of a prompt file; a wrong kind is a PromptError."""
+    schema, stop = d.get("response_schema"), d.get("stop", [])
+    max_tokens, grounded = d.get("max_tokens", 0), d.get("grounded", True)
+    if schema is not None and not isinstance(schema, dict):
+        raise PromptError("response_schema must be a JSON schema object.")
+    if isinstance(stop, str):
+        stop = [stop]
+    if not isinstance(stop, list) or not all(isinstance(s, str) and s for s in stop):
+        raise PromptError("stop must be a list of strings.")
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 0:
+        raise PromptError("max_tokens must be a whole number (0: the app's limit).")
+    if not isinstance(grounded, bool):
+        raise PromptError("grounded must be true or false.")
+    return replace(prompt, response_schema=schema, stop=tuple(stop), max_tokens=max_tokens,
+                   grounded=grounded)
 
 
 def validate_template(template: str, placeholder: str) -> None:

@@ -49,6 +49,7 @@ from ..core.catalog import (
     speech_models_for,
 )
 from ..core.clock import format_clock
+from ..core.grounded_prompts import turn_llm_gateway
 from ..core.prompt_library import PromptLibrary
 from ..core.prompts import Prompt, PromptError, custom_prompt
 from ..core.protocol import LLMGatewayConfig, StreamingParams
@@ -348,10 +349,11 @@ class MainWindow(QMainWindow):
         prompt = self.current_prompt()
         params = StreamingParams(
             sample_rate=16000, speech_model=self._speech_model(engine), format_turns=True,
-            llm_gateway=_turn_llm_gateway(prompt, llm, engine) if llm else None)
+            llm_gateway=_turn_llm_gateway(prompt, llm, engine, self.controller.speaker_names)
+            if llm else None)
         params = TranscriptionSettings.load(self.settings).apply(params)
         endpoint, label = self.connections.streaming(engine)
-        return SessionConfig(endpoint, params, label, make_source, prompt.name, title,
+        return SessionConfig(endpoint, params, label, make_source, prompt.name, title, prompt,
                              from_file=from_file,
                              reconnect_to=lambda: self.connections.streaming(engine)[0],
                              retry_for_s=float(self.settings.get(Key.RECONNECT_FOR_S)))
@@ -545,7 +547,8 @@ class MainWindow(QMainWindow):
         if prompt == self._session_prompt:
             return
         self._session_prompt = prompt
-        gateway = _turn_llm_gateway(prompt, config.llm_model, self._session_engine)
+        gateway = _turn_llm_gateway(prompt, config.llm_model, self._session_engine,
+                                    self.controller.speaker_names)
         self.controller.change_prompt(replace(config.params, llm_gateway=gateway), prompt.name)
 
     def _on_engine_changed(self) -> None:
@@ -742,11 +745,12 @@ def _pane(title: str, view: QWidget) -> QWidget:
     return pane
 
 
-def _turn_llm_gateway(prompt: Prompt, model: str, engine: str) -> LLMGatewayConfig:
-    """The per-turn LLM request. The tutorial's 4000 tokens suit the Gateway; a local CPU
-    model must stay brief to keep up with the conversation."""
+def _turn_llm_gateway(prompt: Prompt, model: str, engine: str,
+                      speakers: dict[str, str]) -> LLMGatewayConfig:
+    """The per-turn LLM request, grounded in the turn (core/grounded_prompts.py). The
+    tutorial's 4000 tokens suit the Gateway; a local CPU model must stay brief to keep up."""
     max_tokens = EMBEDDED_MAX_TOKENS if engine == EMBEDDED_ENGINE else CLOUD_MAX_TOKENS
-    return prompt.llm_gateway(model, max_tokens)
+    return turn_llm_gateway(prompt, model, max_tokens=max_tokens, speakers=speakers)
 
 
 def _grouped(items: list[tuple[str, str]]) -> list[tuple[str, str] | None]:

@@ -4,6 +4,8 @@ folder shown at the bottom."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -147,11 +149,15 @@ class PromptManager(QDialog):
         self.error_label.hide()
 
     def _form_prompt(self) -> Prompt:
-        return Prompt(id=self.current_id(), name=self.name_edit.text().strip(),
-                      turn_template=self.turn_edit.toPlainText().strip(),
-                      session_template=self.session_edit.toPlainText().strip(),
-                      system=self.system_edit.toPlainText().strip(),
-                      language=self.language_edit.text().strip())
+        """The edited prompt; what the form does not show (a JSON schema for list answers,
+        stop sequences, a token limit) is kept from the prompt it started from."""
+        base = self.library.get(self.current_id()) or Prompt(id="", name="", turn_template="")
+        return dataclasses.replace(
+            base, id=self.current_id(), name=self.name_edit.text().strip(),
+            turn_template=self.turn_edit.toPlainText().strip(),
+            session_template=self.session_edit.toPlainText().strip(),
+            system=self.system_edit.toPlainText().strip(),
+            language=self.language_edit.text().strip())
 
     def _error(self, text: str) -> None:
         self.error_label.setText(text)

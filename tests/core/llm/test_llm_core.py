@@ -7,6 +7,7 @@ from email.utils import formatdate
 
 import pytest
 
+from earmark.core.grounded_prompts import GROUNDING_SYSTEM
 from earmark.core.llm import (
     LLMErrorKind,
     SseDecoder,
@@ -101,7 +102,8 @@ def test_request_bodies():
     prompt = Prompt(id="p", name="P", turn_template="Q: {{turn}}", system="Be brief.",
                     language="German")
     messages = analysis_messages(prompt, "hello there")
-    assert messages == [{"role": "system", "content": "Be brief. Answer in German."},
+    assert messages == [{"role": "system",
+                         "content": f"{GROUNDING_SYSTEM} Be brief. Answer in German."},
                         {"role": "user", "content": "Q: hello there"}]  # derived template
     body = chat_body("m", messages, max_tokens=50, fallbacks=("a", "m", "b", "c", "a"))
     assert body["fallbacks"] == [{"model": "a"}, {"model": "b"}]  # two, not the primary

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..prompts import TRANSCRIPT, Prompt
+from ..grounded_prompts import session_messages
+from ..prompts import Prompt
 
 Message = dict[str, str]
 
@@ -39,9 +40,9 @@ def _with_system(prompt: Prompt, user: str) -> list[Message]:
 
 
 def analysis_messages(prompt: Prompt, transcript: str) -> list[Message]:
-    """The prompt's whole-session question with the transcript in place of `{{transcript}}`."""
-    content = prompt.analysis_template.replace("{{" + TRANSCRIPT + "}}", transcript)
-    return _with_system(prompt, content)
+    """The prompt's whole-session question with the transcript in place of `{{transcript}}`,
+    under the same grounding system message as the per-turn answers."""
+    return session_messages(prompt, transcript)
 
 
 def part_summary_messages(prompt: Prompt, part: str, index: int, count: int) -> list[Message]:
