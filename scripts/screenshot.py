@@ -2,7 +2,9 @@
 
 The embedded engine transcribes real speech played as if spoken (a two-speaker recording from
 ../shared/speech/) and the built-in LLM answers each turn; the window is captured while a turn
-is still provisional. Usage: .venv/bin/python scripts/screenshot.py [--seconds 45] [--out PATH]
+is still provisional. The answers come from the bundled demo model, chosen explicitly (answers
+are off by default offline), so its cards carry the "demo model" mark.
+Usage: .venv/bin/python scripts/screenshot.py [--seconds 45] [--out PATH]
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def main() -> int:
     engine = EngineHost("whisper-tiny.en")
     window = MainWindow(settings, engine, store=SessionStore(work / "sessions"),
                         make_source=lambda: FileSource(args.speech, speed=REALTIME))
-    window.resize(1280, 760)
+    window.resize(1366, 740)  # a 1366×768 laptop screen, less the title bar
     window.show()
     engine.start()
 
@@ -59,6 +61,9 @@ def main() -> int:
     if not pump(lambda: engine.state == EngineState.READY, 120):
         print(f"engine not ready: {engine.message}", file=sys.stderr)
         return 1
+    combo = window.llm_combo
+    pump(lambda: combo.findData("smollm2-135m") >= 0, 15)
+    combo.setCurrentIndex(combo.findData("smollm2-135m"))
     window.start_session()
     started = time.monotonic()
 
@@ -75,7 +80,7 @@ def main() -> int:
     window.grab().save(str(args.out))
     print(f"saved {args.out}")
     window.controller.stop_session()
-    pump(lambda: window.controller.state == "idle", 10)
+    pump(lambda: not window.controller.active, 20)
     engine.stop()
     return 0
 

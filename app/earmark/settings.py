@@ -44,6 +44,7 @@ class Key(StrEnum):
     VOCABULARY = "transcription/vocabulary"  # names and terms, comma-separated
     RECONNECT_FOR_S = "session/reconnect_for_s"  # how long a lost connection is tried again
     GATEWAY_MODELS = "cloud/llm_models"  # the last GET /v1/models, as JSON with its time
+    MODEL_MIRROR = "models/mirror"  # download source instead of huggingface.co; "": none
 
 
 _DEFAULTS: dict[Key, Any] = {
@@ -71,6 +72,7 @@ _DEFAULTS: dict[Key, Any] = {
     Key.MAX_SPEAKERS: 0,
     Key.VOCABULARY: "",
     Key.ANALYSIS_GATEWAY_URL: "",
+    Key.MODEL_MIRROR: "",
 }
 
 

@@ -1,8 +1,14 @@
 """A list model of cards keyed by turn order: the transcript pane and the answer pane each show
-one. Updating a card replaces it in place, so provisional text is rewritten, not appended."""
+one. Updating a card replaces it in place, so provisional text is rewritten, not appended.
+
+Every upsert costs the same at 10 cards and at 10,000: a card after the last one is appended,
+another is placed by binary search, and only the rows after an insertion are renumbered. The
+model signals each change at once (rowCount, data and the signals always agree); the view
+batches what it does about them into one layout and one paint per frame."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
@@ -30,6 +36,7 @@ class CardRole(IntEnum):
     TITLE = Qt.ItemDataRole.UserRole + 2
     STATE = Qt.ItemDataRole.UserRole + 3
     META = Qt.ItemDataRole.UserRole + 4
+    CARD = Qt.ItemDataRole.UserRole + 5  # the Card itself: no copy of a long text per call
 
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -61,6 +68,8 @@ class CardListModel(QAbstractListModel):
                 return card.state.value
             case CardRole.META:
                 return card.meta
+            case CardRole.CARD:
+                return card
         return None
 
     def upsert(self, card: Card) -> int:
@@ -71,12 +80,21 @@ class CardListModel(QAbstractListModel):
             index = self.index(row)
             self.dataChanged.emit(index, index)
             return row
-        row = sum(1 for c in self._cards if c.order < card.order)
+        row = self._insertion_row(card.order)
         self.beginInsertRows(QModelIndex(), row, row)
         self._cards.insert(row, card)
-        self._reindex()
+        self._renumber_from(row)
         self.endInsertRows()
         return row
+
+    def _insertion_row(self, order: int) -> int:
+        if not self._cards or self._cards[-1].order < order:
+            return len(self._cards)  # the usual case: a new turn after the last
+        return bisect_left(self._cards, order, key=_order_of)
+
+    def _renumber_from(self, row: int) -> None:
+        for i in range(row, len(self._cards)):
+            self._rows[self._cards[i].order] = i
 
     def row_of(self, order: int) -> int | None:
         return self._rows.get(order)
@@ -95,3 +113,7 @@ class CardListModel(QAbstractListModel):
 
     def _reindex(self) -> None:
         self._rows = {c.order: i for i, c in enumerate(self._cards)}
+
+
+def _order_of(card: Card) -> int:
+    return card.order

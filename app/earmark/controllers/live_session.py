@@ -43,6 +43,7 @@ from ..core.protocol import (
 )
 from ..core.protocol.configuration import applied_model, describe_configuration
 from ..core.session import SessionMeta, SessionRecorder, SessionStore
+from ..core.session.speakers import title_from_words
 from ..core.session_lifecycle import ACTIVE, SessionEvent, SessionState, next_state
 from ..core.turns import TurnAnswer, TurnAssembler, TurnChange
 from ..workers.audio_capture import AudioCaptureWorker
@@ -166,6 +167,8 @@ class LiveSessionController(QObject):
         self._lost_ms = 0  # audio a new connection could not be sent again
         self._last_processed_ms = 0  # the furthest a Heartbeat has reported
         self._source_cut_short = False  # a recording could not be read to its end
+        self._titled = False  # the session took its first words as its title
+        self._position_ms = 0  # a recording: how far it has been read
         self._dropped_at = 0.0
         self._started_at = 0.0
         self._backoff = Backoff()
@@ -190,7 +193,7 @@ class LiveSessionController(QObject):
         self._reset(config)
         if self.recording is not None:
             self.recording.begin(SessionMeta(
-                title=config.title or config.prompt_name or "Session", engine=config.engine_label,
+                title=config.title or "Session", engine=config.engine_label,
                 speech_model=config.params.speech_model or "", llm_model=config.llm_model or "",
                 prompt=config.prompt_name))
         self._fire(SessionEvent.START)
@@ -226,7 +229,12 @@ class LiveSessionController(QObject):
         return self._config
 
     def elapsed_seconds(self) -> float:
-        return time.monotonic() - self._started_at if self.active else 0.0
+        """The session's clock: for a recording, the position in the file; else wall time."""
+        if not self.active:
+            return 0.0
+        if self._config is not None and self._config.from_file:
+            return self._position_ms / 1000
+        return time.monotonic() - self._started_at
 
     def _reset(self, config: SessionConfig) -> None:
         self._config = config
@@ -234,8 +242,8 @@ class LiveSessionController(QObject):
         self._terminate_sent = self._aborted = self._failed = self._ever_opened = False
         self._close_sentence = ""
         self._closed_links_sent = self._finalised_ms = self._lost_ms = 0
-        self._last_processed_ms = 0
-        self._source_cut_short = False
+        self._last_processed_ms = self._position_ms = 0
+        self._source_cut_short = self._titled = False
         self._pending_prompt = None
         self._backoff = Backoff(give_up_after_s=config.retry_for_s)
         self.complete = True
@@ -312,6 +320,7 @@ class LiveSessionController(QObject):
         worker.input_warning.connect(self.input_warning)
         worker.input_recovered.connect(self.input_recovered)
         worker.position_changed.connect(self.progress)
+        worker.position_changed.connect(self._on_position)
         worker.capture_failed.connect(self._on_capture_failed)
         worker.capture_finished.connect(self._on_capture_finished)
         self._capture, self._capture_thread = worker, thread
@@ -409,7 +418,16 @@ class LiveSessionController(QObject):
             self.recording.add_turn(turn)  # on disk before on screen: a crash loses neither
         self.transcript.upsert(turn_card(turn, self.speaker_names))
         if change == TurnChange.FINALISED:
+            self._name_after_first_words(turn.text)
             self._on_final(turn.order, turn.end_ms)
+
+    def _name_after_first_words(self, text: str) -> None:
+        """A session started without a title takes its first words as one (editable in the
+        library), not the prompt's name: "Brief summary", "Brief summary", … said nothing."""
+        if self.recording is not None and self._config is not None and not self._config.title \
+                and text.strip() and not self._titled:
+            self._titled = True
+            self.recording.set_title(title_from_words(text))
 
     def _on_final(self, order: int, end_ms: int | None) -> None:
         if end_ms is not None:
@@ -630,6 +648,9 @@ class LiveSessionController(QObject):
         self._end_when_captured()
 
     # --- ends --------------------------------------------------------------------------------
+
+    def _on_position(self, position_ms: int, _duration_ms: int) -> None:
+        self._position_ms = position_ms
 
     def _on_capture_failed(self, sentence: str) -> None:
         if self._config is not None and self._config.from_file:

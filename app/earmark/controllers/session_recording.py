@@ -66,6 +66,10 @@ class SessionRecording(QObject):
         self.recorder.add_turn(TurnRecord(turn_order=turn.order, text=turn.text, words=words,
                                           speaker=turn.speaker, **when))
 
+    def set_title(self, title: str) -> None:
+        if self.recorder is not None:
+            self.recorder.set_title(title)
+
     def set_prompt(self, name: str) -> None:
         """The prompt changed mid-session: the next turns' answers are recorded with it."""
         self._prompt = name

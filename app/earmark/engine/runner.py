@@ -15,7 +15,8 @@ import contextlib
 import logging
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -75,14 +76,27 @@ def default_llm_service(llm_model: str | None) -> Any | None:
         log.warning("LLM service unavailable (earmark.engine.llm.build_llm_service: %s); "
                     "per-turn answers will carry an error", exc)
         return None
+    from earmark.engine.llm import LLMOptions
+
+    options = LLMOptions(gguf_paths=installed_answer_models())
+    if llm_model:
+        options = replace(options, default_model=llm_model)
     try:
-        if llm_model:
-            from earmark.engine.llm import LLMOptions
-            return build_llm_service(LLMOptions(default_model=llm_model))
-        return build_llm_service()
+        return build_llm_service(options)
     except Exception:
         log.exception("could not build the LLM service")
         return None
+
+
+def installed_answer_models() -> list[Path]:
+    """The GGUF files the user downloaded or added (the models folder's index)."""
+    try:
+        from earmark.core.models import installed_gguf_paths, models_dir
+
+        return installed_gguf_paths(models_dir())
+    except Exception as exc:  # an unreadable index costs the downloads, not the engine
+        log.warning("installed answer models unavailable: %s", exc)
+        return []
 
 
 class EngineRunner:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -45,6 +45,7 @@ from ..core.catalog import (
     EMBEDDED_LLM_MODELS,
     ModelChoice,
     default_answer_model,
+    is_demo_model,
     is_installed,
     speech_models_for,
 )
@@ -74,6 +75,7 @@ from .card_list_view import CardListView
 from .card_menus import install_menus
 from .eliding_combo import ElidingComboBox
 from .export_dialog import export_session_dialog
+from .geometry import fit_to_screen
 from .input_picker import InputPicker
 from .library_window import LibraryWindow
 from .message_banner import MessageBanner
@@ -128,7 +130,7 @@ class MainWindow(QMainWindow):
         self._close_when_idle = False
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(QIcon(str(resource("icons", "earmark.svg"))))
-        self.resize(1180, 760)
+        fit_to_screen(self, QSize(1180, 760))
         self.setAcceptDrops(True)  # a recording dropped on the window is transcribed
         self._build_controls()
         self._build_panes()
@@ -179,6 +181,7 @@ class MainWindow(QMainWindow):
         self.engine_combo.currentIndexChanged.connect(self._on_engine_changed)
         self.speech_combo.activated.connect(self._on_speech_model_chosen)
         self.prompt_combo.activated.connect(self._on_prompt_activated)
+        self.llm_combo.currentIndexChanged.connect(lambda _i: self._explain_answers())
         self.prompts_button.clicked.connect(self.manage_prompts)
         self.start_button.clicked.connect(self.toggle_session)
 
@@ -622,6 +625,12 @@ class MainWindow(QMainWindow):
             source = self._gateway_llms.describe()
         _fill(self.llm_combo, [*items, None, ("None (transcript only)", NO_LLM)], selected)
         self.llm_combo.setToolTip(f"LLM that answers each turn; from {source}")
+        self._explain_answers()
+
+    def _explain_answers(self) -> None:
+        """The answer pane says what it will show, and how to get answers when they are off."""
+        self.answer_view.set_empty_hint(answer_pane_hint(
+            self.llm_combo.currentData() or NO_LLM, self.current_engine()))
 
     def _update_engine_label(self) -> None:
         if self.current_engine() == CLOUD_ENGINE:
@@ -751,6 +760,19 @@ def _turn_llm_gateway(prompt: Prompt, model: str, engine: str,
     tutorial's 4000 tokens suit the Gateway; a local CPU model must stay brief to keep up."""
     max_tokens = EMBEDDED_MAX_TOKENS if engine == EMBEDDED_ENGINE else CLOUD_MAX_TOKENS
     return turn_llm_gateway(prompt, model, max_tokens=max_tokens, speakers=speakers)
+
+
+def answer_pane_hint(model: str, engine: str) -> str:
+    if not model:
+        where = ("choose a model you downloaded or added, run Ollama or LM Studio (listed "
+                 "automatically), or use the AssemblyAI cloud"
+                 if engine == EMBEDDED_ENGINE else "choose an LLM Gateway model")
+        return ("Answers are off: the transcript only.\nFor an answer beside every turn, "
+                f"{where} in the LLM selector above.")
+    if is_demo_model(model):
+        return ("SmolLM2-135M is a tiny demo model: its answers are often invented.\nFor real "
+                "answers choose a downloaded model, Ollama, LM Studio or the cloud.")
+    return "The LLM's answer to each finished turn appears here, next to its turn."
 
 
 def _grouped(items: list[tuple[str, str]]) -> list[tuple[str, str] | None]:

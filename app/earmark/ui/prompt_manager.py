@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ..core.prompt_library import PromptLibrary
 from ..core.prompts import Prompt, PromptError
+from .geometry import fit_to_screen
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -35,7 +36,7 @@ class PromptManager(QDialog):
     def __init__(self, library: PromptLibrary, selected_id: str = "", parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Prompts")
-        self.resize(860, 560)
+        fit_to_screen(self, QSize(860, 560))
         self.library = library
         self.list = QListWidget()
         self.list.setMinimumWidth(230)

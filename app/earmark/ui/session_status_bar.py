@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QStatusBar, QWidget
 
 from ..core.clock import format_clock, format_duration
 from .level_meter import LevelMeter
@@ -19,10 +21,45 @@ def _dot(color: str) -> str:
     return f'<span style="color:{color}; font-size:14px;">●</span>'
 
 
+class ElidedLabel(QLabel):
+    """One line that shortens itself with "…" to the space it has; the tooltip has it all."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        metrics = QFontMetrics(self.font())
+        self.setText(metrics.elidedText(" ".join(self._full.split()),
+                                        Qt.TextElideMode.ElideRight, max(0, self.width())))
+
+
 class SessionStatusBar(QStatusBar):
+    """Messages have a space of their own at the left (shortened with "…", whole in the
+    tooltip), so they never run into the engine and connection labels at the right."""
+
     def __init__(self, input_picker: QWidget | None = None, parent=None) -> None:
         super().__init__(parent)
         self.setSizeGripEnabled(True)
+        self.message_label = ElidedLabel()
+        self.message_label.setObjectName("statusMessage")
+        self.addWidget(self.message_label, 1)
+        self._message_timer = QTimer(self, singleShot=True)
+        self._message_timer.timeout.connect(self.clearMessage)
         self.engine_label = QLabel()
         self.connection_label = QLabel()
         self.session_label = QLabel()
@@ -44,6 +81,18 @@ class SessionStatusBar(QStatusBar):
                 layout.addWidget(widget)
         self.addPermanentWidget(right)
         self.set_connection("idle", "Not connected")
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:
+        self.message_label.set_full_text(text)
+        self._message_timer.stop()
+        if timeout > 0:
+            self._message_timer.start(timeout)
+
+    def clearMessage(self) -> None:
+        self.message_label.set_full_text("")
+
+    def currentMessage(self) -> str:
+        return self.message_label.full_text()
 
     def set_engine(self, text: str) -> None:
         self.engine_label.setText(text)

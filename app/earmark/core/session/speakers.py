@@ -30,6 +30,17 @@ def named_turns(turns: Sequence[TurnRecord], names: Mapping[str, str]) -> list[T
             for t in turns]
 
 
+def title_from_words(text: str, max_words: int = 7, max_chars: int = 48) -> str:
+    """A session's title from its first words: "We need to ship the release…"."""
+    words = text.split()
+    title = " ".join(words[:max_words])
+    cut = len(words) > max_words or len(title) > max_chars
+    if len(title) > max_chars:
+        title = title[:max_chars].rsplit(" ", 1)[0]
+    title = title.rstrip(".,;:!?")
+    return f"{title}…" if cut else title
+
+
 def transcript_lines(turns: Sequence[tuple[str | None, str]], names: Mapping[str, str]) -> str:
     """`Dana: …` lines (plain lines without labels): what an LLM gets as the transcript, so
     an answer can say who said or promised what."""
