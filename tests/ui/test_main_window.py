@@ -263,3 +263,15 @@ def test_quitting_mid_session_keeps_everything_and_marks_it_partly_transcribed(
     assert saved.meta.status == SessionStatus.INCOMPLETE
     assert [t.text for t in saved.turns] == ["We need to ship the release Friday."]
     assert saved.meta.audio_duration_ms > 0
+
+
+def test_after_stop_a_turn_can_be_heard_and_a_new_start_stops_it(qtbot, window):
+    w, _ = window("normal", realtime=False)
+    assert w.playback_bar.isHidden()
+    w.start_session()
+    qtbot.waitSignal(w.controller.session_ended, timeout=10_000).wait()
+    assert not w.playback_bar.isHidden()  # the finished session's audio is loaded
+    assert w.playback.state != "no_audio"
+    w.start_session()  # a new session: playback closes (it could reach the microphone)
+    assert w.playback_bar.isHidden() and w.playback.state == "no_audio"
+    qtbot.waitSignal(w.controller.session_ended, timeout=10_000).wait()

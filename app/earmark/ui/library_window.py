@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..controllers.library import SEARCH_LIMIT, LibraryController, LibraryRole, display_title
+from ..controllers.playback import AudioOutput
 from ..core.session import SearchHit, SessionError, SessionStatus, SessionStore, SessionSummary
 from .export_dialog import export_session_dialog
+from .geometry import fit_to_screen
 from .message_banner import MessageBanner
 from .search_results import SearchResultsView
 from .session_table import SessionTable
@@ -66,15 +68,17 @@ class LibraryWindow(QMainWindow):
     # a partly transcribed session's audio.wav, where its words stop (ms), its title
     transcribe_rest_requested = Signal(str, int, str)
 
-    def __init__(self, store: SessionStore, parent: QWidget | None = None) -> None:
+    def __init__(self, store: SessionStore, parent: QWidget | None = None,
+                 audio_output: AudioOutput | None = None) -> None:
         super().__init__(parent)
+        self._audio_output = audio_output  # where a session's audio plays (tests: a fake)
         self.controller = LibraryController(store, self)
         self.current: SessionSummary | None = None  # the session the actions apply to
         self._selecting = False
         self._hidden = False
         self.setWindowTitle("Session library")
         self.setStyleSheet(STYLE)
-        self.resize(1400, 840)
+        fit_to_screen(self, QSize(1400, 840))
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self._run_search)
         self._build()
@@ -127,7 +131,7 @@ class LibraryWindow(QMainWindow):
         left_layout.addWidget(self.list_title)
         left_layout.addWidget(self.list_stack, 1)
 
-        self.session_view = SessionView()
+        self.session_view = SessionView(audio_output=self._audio_output)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(left)
@@ -168,6 +172,8 @@ class LibraryWindow(QMainWindow):
         self.reveal_button.clicked.connect(self.reveal_current)
         self.delete_button.clicked.connect(self.delete_current)
         self.rest_button.clicked.connect(self.transcribe_rest)
+        # Space plays or pauses anywhere in the window but where text is typed
+        self.addAction(self.session_view.turn_playback.space)
 
     def _connect(self) -> None:
         c = self.controller
@@ -226,6 +232,7 @@ class LibraryWindow(QMainWindow):
         title, ok = QInputDialog.getText(self, "Rename session", "Title:",
                                          QLineEdit.EchoMode.Normal, session.title)
         if ok and title.strip() != session.title:
+            self.session_view.playback.pause()  # its folder is renamed: no file open in it
             self.controller.rename(session.folder, title)
 
     def delete_current(self) -> None:
@@ -245,12 +252,15 @@ class LibraryWindow(QMainWindow):
         if answer != QMessageBox.StandardButton.Yes:
             return
         row = self.controller.sessions.row_of(session.folder)
+        self.session_view.playback.close()  # no file open in a folder that goes to the trash
         self._selecting = True  # the table moves its current row by itself: not an intent
         try:
             deleted = self.controller.delete(session.folder)
         finally:
             self._selecting = False
         if not deleted:
+            if self.session_view.session is not None:
+                self.session_view.playback.open(self.session_view.session)
             return
         self.statusBar().showMessage(f"Deleted “{name}”.", 6000)
         count = self.controller.sessions.rowCount()
@@ -430,6 +440,7 @@ class LibraryWindow(QMainWindow):
 
     def hideEvent(self, event) -> None:
         self._hidden = True
+        self.session_view.playback.pause()  # a closed library is not heard
         super().hideEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -39,6 +39,8 @@ from ..controllers.audio_devices import AudioDevices
 from ..controllers.connections import Connections, SessionSetupError, analysis_service
 from ..controllers.live_session import LiveSessionController, SessionConfig, SessionState
 from ..controllers.llm_models import ModelCatalog, remember, remembered
+from ..controllers.models import speech_model_choices
+from ..controllers.playback import PlaybackController
 from ..core.catalog import (
     CLOUD_ENGINE,
     EMBEDDED_ENGINE,
@@ -79,6 +81,8 @@ from .geometry import fit_to_screen
 from .input_picker import InputPicker
 from .library_window import LibraryWindow
 from .message_banner import MessageBanner
+from .models_dialog import ModelsDialog
+from .playback_bar import PlaybackBar, TurnPlayback
 from .prompt_editor import PromptEditor
 from .prompt_manager import PromptManager
 from .selection_link import SelectionLink
@@ -182,6 +186,9 @@ class MainWindow(QMainWindow):
         self.speech_combo.activated.connect(self._on_speech_model_chosen)
         self.prompt_combo.activated.connect(self._on_prompt_activated)
         self.llm_combo.currentIndexChanged.connect(lambda _i: self._explain_answers())
+        self.llm_combo.activated.connect(lambda _i: self.settings.set(
+            Key.EMBEDDED_LLM if self.current_engine() == EMBEDDED_ENGINE else Key.CLOUD_LLM,
+            self.llm_combo.currentData() or NO_LLM))
         self.prompts_button.clicked.connect(self.manage_prompts)
         self.start_button.clicked.connect(self.toggle_session)
 
@@ -225,6 +232,12 @@ class MainWindow(QMainWindow):
         self.vertical_splitter.addWidget(self.analysis_panel)
         self.vertical_splitter.setStretchFactor(0, 3)
         self.vertical_splitter.setStretchFactor(1, 2)
+        # after Stop: double-click a turn to hear it, Space plays or pauses
+        self.playback = PlaybackController(parent=self)
+        self.playback_bar = PlaybackBar(self.playback)
+        self.playback_bar.hide()
+        self.turn_playback = TurnPlayback(self.playback, (self.transcript_view, self.answer_view),
+                                          follow=self.transcript_view, scope=self.splitter)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -232,6 +245,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.control_bar)
         layout.addWidget(self.banner)
         layout.addWidget(self.vertical_splitter, 1)
+        layout.addWidget(self.playback_bar)
         self.setCentralWidget(central)
 
     def _build_menus(self) -> None:
@@ -243,6 +257,7 @@ class MainWindow(QMainWindow):
         self.open_file_action.triggered.connect(self.choose_file)
         settings_action = QAction("&Settings…", self, shortcut=QKeySequence.StandardKey.Preferences)
         settings_action.triggered.connect(self.open_settings)
+        models_action = QAction("&Models…", self, triggered=self.open_models)
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         about_action = QAction(f"&About {APP_NAME}", self)
@@ -268,6 +283,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(settings_action)
+        file_menu.addAction(models_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         session_menu = menu.addMenu("&Session")
@@ -335,6 +351,8 @@ class MainWindow(QMainWindow):
             self.banner.show_message(str(exc), "error")
             return
         self.banner.hide()
+        self.playback.close()  # never into a microphone that is listening
+        self.playback_bar.hide()
         self._save_choices()
         self._session_prompt = self.current_prompt()
         self._session_engine = self.current_engine()
@@ -559,7 +577,9 @@ class MainWindow(QMainWindow):
         speech_key = Key.EMBEDDED_SPEECH_MODEL if engine == EMBEDDED_ENGINE \
             else Key.CLOUD_SPEECH_MODEL
         choices = speech_models_for(engine)
-        _fill(self.speech_combo, [(m.label, m.id) for m in choices], self.settings.get(speech_key))
+        downloaded = speech_model_choices() if engine == EMBEDDED_ENGINE else []
+        _fill(self.speech_combo, [(m.label, m.id) for m in choices] + downloaded,
+              self.settings.get(speech_key))
         _disable_missing(self.speech_combo, choices)
         self._fill_llms(self.settings.get(
             Key.EMBEDDED_LLM if engine == EMBEDDED_ENGINE else Key.CLOUD_LLM))
@@ -595,7 +615,7 @@ class MainWindow(QMainWindow):
             return
         self._engine_llms = [(label, model_id) for model_id, label in choices]
         if self.current_engine() == EMBEDDED_ENGINE and not self.controller.active:
-            self._fill_llms(self.llm_combo.currentData() or self.settings.get(Key.EMBEDDED_LLM)
+            self._fill_llms(self.settings.get(Key.EMBEDDED_LLM)
                             or default_answer_model([m for _label, m in self._engine_llms]))
 
     def _fetch_gateway_models(self) -> None:
@@ -684,7 +704,20 @@ class MainWindow(QMainWindow):
         self.banner.show_message("Earmark was closed during a session. Recovered: "
                                  + "; ".join(lines), "info")
 
+    def _open_playback(self) -> None:
+        """The finished session's audio, to hear any turn of it."""
+        folder = self.controller.saved_folder
+        if not folder or self.store is None:
+            return
+        try:
+            self.playback.open(self.store.load(folder))
+        except (OSError, ValueError) as exc:
+            log.warning("playback unavailable for %s: %s", folder, exc)
+            return
+        self.playback_bar.show()
+
     def _on_session_ended(self, summary: str) -> None:
+        self._open_playback()
         if self.controller.saved_folder:
             summary += f" Saved in {self.controller.saved_folder}"
         self.status.showMessage(summary)
@@ -708,6 +741,12 @@ class MainWindow(QMainWindow):
             else self.speech_combo.currentText()
         AboutDialog(RunningModels(self.status.engine_label.text(), speech,
                                   self.llm_combo.currentText()), self).exec()
+
+    def open_models(self) -> None:
+        """Settings → Models: what is installed, what to download, what answers."""
+        ModelsDialog(self.settings, self.engine_host, self,
+                     served_answer_models=lambda: [m for _label, m in self._engine_llms]).exec()
+        self._on_engine_changed()  # the pickers show what the dialog chose
 
     def open_log_folder(self) -> None:
         folder = log_dir()

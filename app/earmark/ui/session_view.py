@@ -1,6 +1,7 @@
 """A saved session, read-only: its title and details, the transcript and the LLM's answers side
 by side (the same cards as the live window), and the session analysis when there is one.
-Without a session it shows a hint, or why the session cannot be opened."""
+Without a session it shows a hint, or why the session cannot be opened. Its audio plays from a
+turn on (double-click the turn, or Space), the turn being heard selected as it plays."""
 
 from __future__ import annotations
 
@@ -23,16 +24,19 @@ from ..controllers.library import (
     session_details,
     transcript_cards,
 )
+from ..controllers.playback import AudioOutput, PlaybackController
 from ..core.session import SavedSession
 from .card_list_view import CardListView
 from .message_banner import MessageBanner
+from .playback_bar import PlaybackBar, TurnPlayback
 from .selection_link import SelectionLink
 
 
 class SessionView(QWidget):
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, audio_output: AudioOutput | None = None) -> None:
         super().__init__(parent)
         self.session: SavedSession | None = None
+        self.playback = PlaybackController(audio_output, self)
         self.transcript = SessionCardModel(self)
         self.answers = SessionCardModel(self)
 
@@ -56,6 +60,9 @@ class SessionView(QWidget):
         self.answer_view.setObjectName("savedAnswerView")
         self.answer_view.setModel(self.answers)
         SelectionLink(self.transcript_view, self.answer_view)
+        self.playback_bar = PlaybackBar(self.playback)
+        self.turn_playback = TurnPlayback(self.playback, (self.transcript_view, self.answer_view),
+                                          follow=self.transcript_view, scope=self)
 
         self.analysis_view = QTextBrowser(objectName="analysis")
         self.analysis_view.setOpenExternalLinks(True)
@@ -80,6 +87,7 @@ class SessionView(QWidget):
         header_layout.setSpacing(2)
         header_layout.addWidget(self.title_label)
         header_layout.addWidget(self.details_label)
+        header_layout.addWidget(self.playback_bar)
 
         content = QWidget()
         layout = QVBoxLayout(content)
@@ -102,6 +110,7 @@ class SessionView(QWidget):
     def show_message(self, text: str, heading: str = "") -> None:
         """No session: a hint, or (with a heading) why the chosen one cannot be opened."""
         self.session = None
+        self.playback.close()
         self.transcript.clear()
         self.answers.clear()
         body = escape(text).replace("\n", "<br>")
@@ -126,6 +135,7 @@ class SessionView(QWidget):
             self.banner.hide()
         self.transcript.set_cards(transcript_cards(session))
         self.answers.set_cards(answer_cards(session))
+        self.playback.open(session)
         analysis = session.analysis
         self.analysis_pane.setVisible(analysis is not None)
         if analysis is not None:

@@ -132,6 +132,15 @@ class EngineHost(QObject):
             self.stop()
             self.start()
 
+    def reload(self) -> None:
+        """Restart the engine (when it runs) so it serves the answer models installed since
+        it started: it reads the models index only at start."""
+        if self._process is None:
+            return
+        log.info("restarting the embedded engine to serve newly installed models")
+        self.stop()
+        self.start()
+
     def stop(self, timeout: float = 5.0) -> None:
         self._restart_timer.stop()
         process, self._process = self._process, None
