@@ -19,7 +19,11 @@ from .core.session import SessionStore
 from .logging_setup import setup_logging
 from .resources import resource
 from .settings import Key, Settings
+from .single_instance import claim_or_hand_over, handover_message
+from .ui import theme
 from .ui.main_window import MainWindow
+from .ui.tray import Tray, show_window
+from .workers import alsa_quiet
 from .workers.engine_host import EngineHost
 
 log = logging.getLogger(__name__)
@@ -32,11 +36,7 @@ def create_app(argv: list[str]) -> QApplication:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("earmark")
     app.setWindowIcon(QIcon(str(resource("icons", "earmark.svg"))))
-    try:
-        style = resource("style.qss").read_text(encoding="utf-8")
-        app.setStyleSheet(style.replace("@RESOURCES@", resource().as_posix()))
-    except OSError as exc:
-        log.warning("style sheet unavailable: %s", exc)
+    theme.install(app)  # style.qss, light or dark as the desktop is, and follows it
     return app
 
 
@@ -53,6 +53,27 @@ def build_main_window(settings: Settings) -> MainWindow:
     return window
 
 
+def install_tray(app: QApplication, window: MainWindow) -> Tray:
+    """Start/Stop and the live state from the tray (nothing where the desktop has none)."""
+    tray = Tray(app.windowIcon(), window.toggle_session, lambda: show_window(window),
+                window.close, window)
+    window.controller.state_changed.connect(tray.set_state)
+    window.controller.connection_changed.connect(tray.set_detail)
+    window.engine_host.state_changed.connect(
+        lambda *_: tray.set_can_start(window.start_button.isEnabled()))
+    return tray
+
+
+def take_handover(window: MainWindow, message: dict) -> None:
+    """`earmark FILE` (or `--toggle`) while Earmark runs: this window takes it."""
+    if message.get("show"):
+        show_window(window)
+    for path in message.get("files", [])[:1]:  # one session at a time
+        window.open_file_when_ready(path)
+    if message.get("toggle") and window.start_button.isEnabled():
+        window.toggle_session()
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="earmark", description="A live transcript and an LLM's reading of every turn.",
@@ -60,6 +81,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                "(earmark transcribe --help).")
     parser.add_argument("file", nargs="?", help="a recording to transcribe (WAV, FLAC, MP3, "
                         "M4A, OGG) as soon as the engine is ready")
+    parser.add_argument("--toggle", action="store_true",
+                        help="start or stop listening in the running Earmark (bind a desktop "
+                        "shortcut to `earmark --toggle`)")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     known, _qt_args = parser.parse_known_args(argv[1:])  # Qt takes its own (-platform, …)
     return known
@@ -75,10 +99,19 @@ def main(argv: list[str] | None = None) -> int:
     log_file = setup_logging()
     log.info("%s %s starting; log file %s", APP_NAME, __version__, log_file)
     app = create_app(argv)
+    instance = claim_or_hand_over(
+        handover_message([args.file] if args.file else [], toggle=args.toggle), parent=app)
+    if instance is None:
+        log.info("handed over to the Earmark already running")
+        return 0
+    alsa_quiet.install()  # before the first PyAudio (devices.start): no ALSA/JACK noise
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     settings = Settings()
     window = build_main_window(settings)
+    install_tray(app, window)  # a child of the window: it lives as long as the window
+    instance.message_received.connect(lambda message: take_handover(window, message))
+    app.aboutToQuit.connect(instance.close)
     window.show()
     QTimer.singleShot(0, window.engine_host.start)
     QTimer.singleShot(0, window.devices.start)

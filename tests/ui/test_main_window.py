@@ -275,3 +275,17 @@ def test_after_stop_a_turn_can_be_heard_and_a_new_start_stops_it(qtbot, window):
     w.start_session()  # a new session: playback closes (it could reach the microphone)
     assert w.playback_bar.isHidden() and w.playback.state == "no_audio"
     qtbot.waitSignal(w.controller.session_ended, timeout=10_000).wait()
+
+
+def test_speech_the_server_heard_without_words_marks_the_session_incomplete(
+        qtbot, window, store):
+    """The server's Heartbeats say it heard speech from 2 to 6 s; turn 1 (to 1.9 s) holds
+    the start of it, nothing holds what follows 4 s."""
+    w, _ = window("speech_without_words", realtime=False)
+    w.start_session()
+    with qtbot.waitSignal(w.controller.session_ended, timeout=15_000) as ended:
+        pass
+    assert not w.controller.complete
+    assert "heard speech at 00:04 but sent no words" in ended.args[0]
+    saved = store.load(w.controller.saved_folder)
+    assert saved.meta.status == SessionStatus.INCOMPLETE and saved.meta.transcribed_until_ms == 2000

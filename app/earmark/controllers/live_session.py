@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 
 from ..core.audio import duration_ms
 from ..core.backoff import Backoff
+from ..core.clock import format_clock
 from ..core.grounded_prompts import checked_answer, is_local_model
 from ..core.prompts import Prompt
 from ..core.protocol import (
@@ -45,6 +46,7 @@ from ..core.protocol.configuration import applied_model, describe_configuration
 from ..core.session import SessionMeta, SessionRecorder, SessionStore
 from ..core.session.speakers import title_from_words
 from ..core.session_lifecycle import ACTIVE, SessionEvent, SessionState, next_state
+from ..core.speech_coverage import SpeechCoverage
 from ..core.turns import TurnAnswer, TurnAssembler, TurnChange
 from ..workers.audio_capture import AudioCaptureWorker
 from ..workers.audio_feeder import AudioFeeder
@@ -169,6 +171,7 @@ class LiveSessionController(QObject):
         self._source_cut_short = False  # a recording could not be read to its end
         self._titled = False  # the session took its first words as its title
         self._position_ms = 0  # a recording: how far it has been read
+        self._coverage = SpeechCoverage()  # speech the server heard, to check the turns
         self._dropped_at = 0.0
         self._started_at = 0.0
         self._backoff = Backoff()
@@ -243,6 +246,7 @@ class LiveSessionController(QObject):
         self._close_sentence = ""
         self._closed_links_sent = self._finalised_ms = self._lost_ms = 0
         self._last_processed_ms = self._position_ms = 0
+        self._coverage = SpeechCoverage()
         self._source_cut_short = self._titled = False
         self._pending_prompt = None
         self._backoff = Backoff(give_up_after_s=config.retry_for_s)
@@ -288,6 +292,7 @@ class LiveSessionController(QObject):
             signal.connect(lambda *_: self._on_server_progress(link))
         link.processed.connect(lambda ms: self._on_server_progress(link, ms),
                                Qt.ConnectionType.QueuedConnection)
+        link.speech_probability.connect(self._coverage.heard, Qt.ConnectionType.QueuedConnection)
         with self._audio_lock:
             self._stream = link
         link.start()
@@ -768,7 +773,22 @@ class LiveSessionController(QObject):
         connection confirmed the end, and no audio was left out after a drop."""
         if self._failed or self._termination is None or self._lost_ms or self._source_cut_short:
             return False
+        if self._speech_without_words():
+            return False
         return not self._aborted or captured_ms == 0
+
+    def _speech_without_words(self) -> bool:
+        spans = [(t.start_ms, t.end_ms) for t in self.assembler.final_turns
+                 if t.start_ms is not None and t.end_ms is not None and t.text.strip()]
+        missing = self._coverage.uncovered(spans)
+        if missing:
+            first = missing[0][0]
+            log.warning("speech with no words: %d span(s), the first at %d ms", len(missing),
+                        first)
+            self._finalised_ms = min(self._finalised_ms, first)
+            self._close_sentence = self._close_sentence or (
+                f"The server heard speech at {format_clock(first)} but sent no words for it.")
+        return bool(missing)
 
     def _save(self, captured_ms: int) -> None:
         if self.recording is None:

@@ -26,6 +26,8 @@ class StreamLink(QObject):
     # the audio the server has processed, in ms on the session's clock; emitted on the
     # websocket thread (flow control must not wait for a busy GUI)
     processed = Signal(int)
+    # a Heartbeat's interval of audio (session clock) and its highest speech probability
+    speech_probability = Signal(int, int, float)
     warning = Signal(object)
     error = Signal(object)
     termination = Signal(object)
@@ -38,6 +40,7 @@ class StreamLink(QObject):
         self.timeline = timeline or Timeline()
         self.terminating = False  # Terminate sent (retired links)
         self.heartbeats_seen = False  # the server reports its progress (session_heartbeat)
+        self._last_processed = self.timeline.start_ms
         self._turns_kept: int | None = None  # once retired: how many of its turns count
         self.worker = StreamingWorker(url, headers)
         self.thread = QThread(self)
@@ -103,7 +106,12 @@ class StreamLink(QObject):
 
     def _on_heartbeat(self, message: Heartbeat) -> None:
         self.heartbeats_seen = True
-        self.processed.emit(self.timeline.start_ms + message.total_audio_received_ms)
+        processed = self.timeline.start_ms + message.total_audio_received_ms
+        if message.max_speech_probability is not None:
+            self.speech_probability.emit(self._last_processed, processed,
+                                         message.max_speech_probability)
+        self._last_processed = processed
+        self.processed.emit(processed)
 
     def _counts(self, turn_order: int) -> bool:
         return self._turns_kept is None or turn_order < self._turns_kept
