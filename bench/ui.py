@@ -46,40 +46,23 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import keyring
-from keyring.backend import KeyringBackend
 from PySide6.QtCore import QEvent, QObject, QSettings
 from PySide6.QtWidgets import QApplication
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo: tests.conftest
 
 from earmark.core.catalog import CLOUD_ENGINE
 from earmark.core.protocol import LLMGatewayResponse, Turn, Word
 from earmark.settings import Key, Settings
 from earmark.ui.main_window import MainWindow
 from earmark.workers.engine_host import EngineHost
+from tests.conftest import MemoryKeyring
 
 VOCABULARY = ("we need to ship the release on friday who owns notes budget review team plan "
          "customer meeting next week design update numbers quarter agenda follow up call "
          "decide migrate server database tests ready launch marketing draft")
 WORDS = VOCABULARY.split()
 PREFILL_CHUNK = 200
-
-
-class _MemoryKeyring(KeyringBackend):
-    """No OS keyring on a headless machine; the window only asks whether a key exists."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.passwords: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.passwords.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.passwords[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.passwords.pop((service, username), None)
 
 
 class _Link:
@@ -270,7 +253,7 @@ def main() -> None:
     parser.add_argument("--huge-mb", type=float, default=10.0, help="0 skips")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    keyring.set_keyring(_MemoryKeyring())
+    keyring.set_keyring(MemoryKeyring())
     with tempfile.TemporaryDirectory() as tmp:
         report_turns(Path(tmp), args.turns, args.timed, args.repeat)
         if args.burst:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import jiwer
 import pytest
-from PySide6.QtCore import QCoreApplication
 from whisper_normalizer.english import EnglishTextNormalizer
 
 from earmark.core.prompt_library import PromptLibrary
@@ -31,6 +30,7 @@ from earmark.transcribe import (
     find_prompt,
 )
 from tests.conftest import REPO, speech_file
+from tests.support.qt_wait import wait_for
 
 JFK = "misc/jfk.wav"
 ARCTIC = "cmu_arctic/cmu_arctic_us_aew_a0001.wav"
@@ -356,14 +356,6 @@ def test_progress_on_a_terminal_rewrites_one_line():
 
 
 # --- accuracy under load ---------------------------------------------------------------------
-
-
-def wait_for(predicate, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        QCoreApplication.processEvents()
-        time.sleep(0.01)
 
 
 def live_transcript(relative: str, tmp_path: Path) -> str:

@@ -6,15 +6,11 @@ full disk say why. The real catalogue is never changed."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import random
 import shutil
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -44,6 +40,7 @@ from earmark.core.models import (
     register,
 )
 from earmark.settings import Key
+from tests.support.file_server import FileServer, file_server
 
 SIZE = 1_000_000
 GB = 1_000_000_000
@@ -52,60 +49,10 @@ FAST = {"chunk_bytes": 16_384, "progress_interval_s": 0.0, "retry_waits_s": (),
 HF = "https://huggingface.co"
 
 
-# --- a file server with Range support that can go slowly or send wrong bytes -----------------
-
-
-@dataclass
-class FileServer:
-    files: dict[str, bytes] = field(default_factory=dict)  # URL path -> content
-    wrong: set[str] = field(default_factory=set)  # paths served with other bytes
-    delay_s: float = 0.0  # between two 16 kB pieces
-    requests: list[tuple[str, str | None]] = field(default_factory=list)
-    url: str = ""
-
-    def respond(self, handler: BaseHTTPRequestHandler) -> None:
-        path = urlsplit(handler.path).path
-        requested = handler.headers.get("Range")
-        self.requests.append((path, requested))
-        content = self.files.get(path)
-        if content is None:
-            handler.send_error(404)
-            return
-        if path in self.wrong:
-            content = bytes(b ^ 0x5A for b in content)
-        start = int(requested[len("bytes="):].split("-")[0]) if requested else 0
-        handler.send_response(206 if start else 200)
-        if start:
-            handler.send_header("Content-Range", f"bytes {start}-{len(content) - 1}/{len(content)}")
-        handler.send_header("Content-Length", str(len(content) - start))
-        handler.end_headers()
-        for at in range(start, len(content), 16_384):
-            handler.wfile.write(content[at:at + 16_384])
-            if self.delay_s:
-                time.sleep(self.delay_s)
-
-
 @pytest.fixture
 def server() -> Iterator[FileServer]:
-    files = FileServer()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # a cancel
-                files.respond(self)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    files.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield files
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(5)
+    with file_server() as files:
+        yield files
 
 
 # --- catalogue entries, an engine and a models folder made for the tests ----------------------

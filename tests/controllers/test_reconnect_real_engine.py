@@ -8,12 +8,10 @@ from __future__ import annotations
 import os
 import re
 import signal
-import time
 
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QCoreApplication
 
 from earmark.controllers.live_session import LiveSessionController, SessionConfig
 from earmark.core.protocol import Endpoint, StreamingParams, local_endpoint
@@ -22,20 +20,13 @@ from earmark.workers.engine_host import EngineHost, EngineState
 from earmark.workers.file_source import FAST, FileSource
 from tests.conftest import speech_file
 from tests.engine.engine_support import wer
+from tests.support.qt_wait import wait_for
 from tests.support.tcp_proxy import TcpProxy
 
 PARTS = ["misc/jfk.wav", "librispeech/test-clean/1089-134686-0002.wav",
          "cmu_arctic/cmu_arctic_us_aew_a0001.wav", "librispeech/test-clean/1221-135766-0002.wav",
          "cmu_arctic/cmu_arctic_us_aew_a0003.wav"]
 GAP_S = 1.2  # a pause between the parts: each one is a turn
-
-
-def wait_for(predicate, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        QCoreApplication.processEvents()
-        time.sleep(0.01)
 
 
 @pytest.fixture(scope="module")
