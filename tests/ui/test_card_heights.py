@@ -264,3 +264,34 @@ def test_selection_and_geometry_stay_exact(cards):
     assert view.indexAt(view.visualRect(index).center()) == index
     model.upsert(Card(12, "Turn 13", text(12, 90), CardState.FINAL))  # taller, above it
     assert view.indexAt(view.visualRect(index).center()) == index  # exact before the frame
+
+
+def test_new_cards_below_offer_a_jump_to_the_latest(cards):
+    view, model = cards
+    fill(model, 30)
+    assert view.latest_button.isHidden()  # following: nothing to offer
+    bar = view.verticalScrollBar()
+    bar.setValue(0)  # the user scrolled up to read
+    model.upsert(Card(30, "Turn 31", text(30), CardState.FINAL))
+    settle()
+    assert bar.value() == 0 and view.latest_button.isVisible()
+    view.latest_button.click()
+    settle()
+    assert bar.value() == bar.maximum() and view.latest_button.isHidden()
+    model.upsert(Card(31, "Turn 32", text(31), CardState.FINAL))
+    settle()
+    assert bar.value() == bar.maximum()  # following again
+
+
+def test_a_banner_does_not_stop_the_transcript_following(qtbot, window):
+    for order in range(40):
+        feed(window, turn(order, text(order)))
+    settle()
+    bar = window.transcript_view.verticalScrollBar()
+    assert bar.value() == bar.maximum() > 0
+    window.banner.show_message("Reconnecting… 12 s of audio waiting", "warning")
+    settle()
+    feed(window, turn(40, text(40)))
+    settle()
+    assert bar.value() == bar.maximum()
+    assert window.transcript_view.latest_button.isHidden()

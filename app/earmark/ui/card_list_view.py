@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QStyle,
     QStyleOptionViewItem,
+    QToolButton,
     QWidget,
 )
 
@@ -70,6 +71,29 @@ class CardListView(QAbstractItemView):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.viewport().setAutoFillBackground(False)  # the pane shows through, as QListView's
         self.viewport().setMouseTracking(True)  # the pointing hand over "show all"
+        # new cards below while the user reads further up: a way back to the newest
+        self.latest_button = QToolButton(self.viewport(), text="↓ Jump to latest",
+                                         objectName="jumpToLatest", autoRaise=False)
+        self.latest_button.hide()
+        self.latest_button.clicked.connect(self.jump_to_latest)
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+
+    def jump_to_latest(self) -> None:
+        self.latest_button.hide()
+        self._follow = True
+        self.scrollToBottom()
+
+    def _on_scrolled(self, _value: int) -> None:
+        if self._at_bottom():
+            self.latest_button.hide()
+
+    def _offer_latest(self) -> None:
+        button = self.latest_button
+        button.adjustSize()
+        area = self.viewport().rect()
+        button.move(area.right() - button.width() - 12, area.bottom() - button.height() - 10)
+        button.show()
+        button.raise_()
 
     def set_empty_hint(self, text: str) -> None:
         """What the view says while it has no cards."""
@@ -100,6 +124,8 @@ class CardListView(QAbstractItemView):
     def rowsInserted(self, parent: QModelIndex, first: int, last: int) -> None:
         if not parent.isValid():
             self._follow = self._follow or self._at_bottom()
+            if not self._follow and len(self.heights):
+                self._offer_latest()
             self.heights.insert(first, last - first + 1)
             self._schedule()
         super().rowsInserted(parent, first, last)
