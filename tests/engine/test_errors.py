@@ -43,7 +43,10 @@ def test_begin_arrives_within_200_ms(engine: EngineRunner):
     begin = s.wait_for(lambda m: m["type"] == "Begin", 5)
     assert s.received_at[0] - s.opened_at < 0.2
     assert isinstance(begin["expires_at"], int) and begin["expires_at"] > time.time()
-    assert begin["configuration"]["model"] == "x"
+    # what runs, not what was asked (the engine has one speech model loaded)
+    assert begin["configuration"]["model"] == engine.resources.speech_model == "whisper-tiny.en"
+    assert begin["configuration"]["requested_model"] == "x"
+    assert begin["configuration"]["speaker_labels"] is None  # unset, as the service says
     assert s.terminate() == 1000
 
 

@@ -1,5 +1,6 @@
-"""The engine's shared speech resources: the Whisper model (loaded once, in the background)
-and the thread pools that decode and run the VAD off the event loop."""
+"""The engine's shared speech resources: the Whisper model (loaded once, in the background),
+the voice encoder for speaker labels (loaded once, when a session first asks for labels) and
+the thread pools that decode and run the VAD off the event loop."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from .asr import SpeechModel
+from .speakers import VoiceEncoder
 from .threads import limit_blas_threads, limit_openmp_threads
 from .vad import warm_up as warm_up_vad
 
@@ -38,6 +40,16 @@ class SpeechResources:
         self._loaded: asyncio.Event | None = None
         self._callbacks: list[ReadyCallback] = []
         self._lock = threading.Lock()
+        self._voice_encoder: VoiceEncoder | None = None
+        self._voice_lock = threading.Lock()
+
+    def voice_encoder(self) -> VoiceEncoder:
+        """The speaker-label model, one for all sessions; loads (~0.1 s) on the first call,
+        which sessions make in a pool thread."""
+        with self._voice_lock:
+            if self._voice_encoder is None:
+                self._voice_encoder = VoiceEncoder()
+            return self._voice_encoder
 
     def is_ready(self) -> bool:
         return self._done.is_set() and self.model is not None

@@ -75,6 +75,7 @@ from .endpointing import (
 from .llm_relay import LLMRelay
 from .param_checks import check_connection, check_update
 from .resources import SpeechResources
+from .speakers import LiveSpeakers
 from .turns import PartialWindow, final_turns, partial_turn, stream_words
 from .vad import FRAME_MS, VoiceActivity
 
@@ -233,15 +234,20 @@ class StreamSession:
                      if params.llm_gateway is not None else None)
         self._model: Any = None
         self._vad: VoiceActivity | None = None
+        self._speakers = (LiveSpeakers(params, ctx.resources.voice_encoder,
+                                       ctx.resources.vad_pool)
+                          if params.speaker_labels else None)
 
     # --- lifecycle -------------------------------------------------------------------------
 
     async def run(self) -> None:
         """Serve the connection until it closes. Begin goes out first, at once."""
         expires = int(time.time()) + self.ctx.max_session_s
-        configuration = {"model": self.params.speech_model or "universal-streaming-english",
+        # what runs, not what was asked: a client reads what was applied from here
+        configuration = {"model": self.ctx.resources.speech_model,
+                         "requested_model": self.params.speech_model,
                          "api_version": API_VERSION,
-                         "engine_speech_model": self.ctx.resources.speech_model}
+                         "speaker_labels": True if self._speakers is not None else None}
         await self._send(Begin(self.id, expires, configuration))
         log.info("session %s began (sample_rate=%d, encoding=%s, format_turns=%s, llm=%s)",
                  self.id, self.decoder.sample_rate, self.decoder.encoding, self.format_turns,
@@ -576,8 +582,12 @@ class StreamSession:
             return  # noise: nothing was said and nothing was shown
         order = self._order_of(turn)
         messages = final_turns(order, decoded, offset, confidence, self.format_turns)
+        if self._speakers is not None:
+            messages = await self._speakers.label(order, messages, self.audio.slice)
         for message in messages:
             await self._send(message)
+        if self._speakers is not None and self._speakers.revision_due():
+            await self._send_speaker_revision()
         if self._llm is not None:
             self._llm.submit(order, messages[-1].transcript)
 
@@ -679,6 +689,13 @@ class StreamSession:
         turn.last_text = text
         await self._send(partial_turn(self._order_of(turn), words))
 
+    async def _send_speaker_revision(self) -> None:
+        """Turns whose speaker label later evidence changed (speakers/live.py)."""
+        assert self._speakers is not None
+        revision = await self._speakers.revision()
+        if revision is not None:
+            await self._send(revision)
+
     # --- the end ---------------------------------------------------------------------------
 
     async def _finish(self, code: int, reason: str) -> None:
@@ -690,6 +707,8 @@ class StreamSession:
         if self._finals is not None:
             with contextlib.suppress(Exception):
                 await self._finals
+        if self._speakers is not None:
+            await self._send_speaker_revision()
         if self._llm is not None:
             await self._llm.drain(self.ctx.llm_drain_timeout)
         self._ended = True
