@@ -178,12 +178,12 @@ def check(state: dict[str, np.ndarray], output: Path) -> None:
             ref_partials = reference(torch.from_numpy(mels)).numpy()
         partial_err.append(float(np.abs(ours.embed_partials(mels) - ref_partials).max()))
         a, b = reference.embed_utterance(wav), ours.embed_utterance(wav)
-        cos_err.append(1.0 - float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)))
+        cos_err.append(abs(1.0 - float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))))
     print(f"checked on {len(clips)} clips of real speech "
           f"({sum(len(w) for _, w in clips) / 16000:.0f} s):")
     print(f"  mel spectrogram vs librosa: max |diff| / max = {max(mel_err):.2e}")
     print(f"  partial embeddings, ONNX vs torch (same mels): max |diff| = {max(partial_err):.2e}")
-    print(f"  utterance embeddings vs resemblyzer.embed_utterance: 1 - cosine max "
+    print(f"  utterance embeddings vs resemblyzer.embed_utterance: |1 - cosine| max "
           f"{max(cos_err):.2e}, mean {np.mean(cos_err):.2e}")
     same_vs_cross(ours, clips)
     timings(state, ours, reference, clips, output)
