@@ -2,7 +2,7 @@
 
 The embedded engine transcribes real speech played as if spoken (a two-speaker recording from
 ../shared/speech/) and the built-in LLM answers each turn; the window is captured while a turn
-is still provisional. The answers come from the bundled demo model, chosen explicitly (answers
+is still provisional, speakers labelled. The answers come from the bundled demo model, chosen explicitly (answers
 are off by default offline), so its cards carry the "demo model" mark.
 Usage: .venv/bin/python scripts/screenshot.py [--seconds 45] [--out PATH]
 """
@@ -24,6 +24,7 @@ from earmark.app import create_app
 from earmark.controllers.card_model import CardState
 from earmark.core.session import SessionStore
 from earmark.settings import Settings
+from earmark.transcription_settings import TranscriptionSettings
 from earmark.ui.main_window import MainWindow
 from earmark.workers.engine_host import EngineHost, EngineState
 from earmark.workers.file_source import REALTIME, FileSource
@@ -42,6 +43,7 @@ def main() -> int:
     app = create_app(sys.argv[:1])
     work = Path(tempfile.mkdtemp(prefix="earmark-shot-"))
     settings = Settings(QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat))
+    TranscriptionSettings(speaker_labels=True, max_speakers=2).save(settings)
     engine = EngineHost("whisper-tiny.en")
     window = MainWindow(settings, engine, store=SessionStore(work / "sessions"),
                         make_source=lambda: FileSource(args.speech, speed=REALTIME))
