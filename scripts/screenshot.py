@@ -2,8 +2,8 @@
 
 The embedded engine transcribes real speech played as if spoken (a two-speaker recording from
 ../shared/speech/) and the built-in LLM answers each turn; the window is captured while a turn
-is still provisional, speakers labelled. The answers come from the bundled demo model, chosen explicitly (answers
-are off by default offline), so its cards carry the "demo model" mark.
+is still provisional, speakers labelled. The answers come from the bundled demo model, chosen
+explicitly (answers are off by default offline), so its cards carry the "demo model" mark.
 Usage: .venv/bin/python scripts/screenshot.py [--seconds 45] [--out PATH]
 """
 
