@@ -13,7 +13,8 @@ import urllib.request
 
 import pytest
 
-from earmark.workers.engine_host import TOKEN_ENV, EngineHost, EngineState
+from earmark.core.protocol.endpoints import ENGINE_TOKEN_ENV as TOKEN_ENV
+from earmark.workers.engine_host import EngineHost, EngineState
 
 READY_MS = 120_000
 

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 
@@ -43,6 +42,7 @@ from ..core.protocol import (
     worth_retrying,
 )
 from ..core.protocol.configuration import applied_model, describe_configuration
+from ..core.protocol.endpoints import is_loopback
 from ..core.session import SessionMeta, SessionRecorder, SessionStore
 from ..core.session.speakers import title_from_words
 from ..core.session_lifecycle import ACTIVE, SessionEvent, SessionState, next_state
@@ -69,7 +69,6 @@ FLOW_AHEAD_MS = 5000  # a file runs at most this far ahead of what the engine ha
 REPLAY_MARGIN_MS = 100  # a new connection hears from just after the last final word
 DISCARD_BELOW_MS = 3000  # a start that never connected, with less audio, leaves no session
 NOTICE_CHARS = 200  # a server's text in the status bar
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 def _one_server_message(handler: Callable[..., None]) -> Callable[..., None]:
     """Last line of defence for the handler of one server message (its last argument): a bug
@@ -111,7 +110,7 @@ class SessionConfig:
     @property
     def local(self) -> bool:
         """The embedded engine (or another server on this machine): fed as fast as it goes."""
-        return (urlsplit(self.endpoint.streaming_url).hostname or "") in LOOPBACK
+        return is_loopback(self.endpoint.streaming_url)
 
 
 class LiveSessionController(QObject):

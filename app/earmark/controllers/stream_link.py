@@ -100,10 +100,6 @@ class StreamLink(QObject):
         """time.monotonic() of the server's last message (0: none yet)."""
         return self.worker.last_message_at
 
-    @property
-    def was_opened(self) -> bool:
-        return self.worker.was_opened
-
     def _on_heartbeat(self, message: Heartbeat) -> None:
         self.heartbeats_seen = True
         processed = self.timeline.start_ms + message.total_audio_received_ms

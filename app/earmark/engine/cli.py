@@ -10,10 +10,10 @@ import signal
 import sys
 import threading
 
+from earmark.core.protocol.endpoints import ENGINE_TOKEN_ENV as TOKEN_ENV
+
 from .model_files import DEFAULT_MODEL
 from .runner import EngineOptions, EngineRunner
-
-TOKEN_ENV = "EARMARK_ENGINE_TOKEN"  # not on the command line, where other users could read it
 
 EPILOG = """\
 Clients connect like to AssemblyAI: ws://HOST:PORT/v3/ws?sample_rate=16000&... with the token

@@ -25,11 +25,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..core.process_exit import describe_exit
 from ..core.protocol import Endpoint, local_endpoint
+from ..core.protocol.endpoints import ENGINE_TOKEN_ENV
 
 log = logging.getLogger(__name__)
 engine_log = logging.getLogger("earmark.engine.process")
 
-TOKEN_ENV = "EARMARK_ENGINE_TOKEN"  # earmark.engine.cli reads it; not imported (layering)
 CRASH_WINDOW_S = 300.0
 MAX_CRASHES = 5  # within CRASH_WINDOW_S, then the engine is left stopped
 _LEVEL = re.compile(r"\b(DEBUG|INFO|WARNING|ERROR|CRITICAL)\b")
@@ -165,7 +165,7 @@ class EngineHost(QObject):
                 "--speech-model", self._speech_model]
         if self._llm_model:
             args += ["--llm-model", self._llm_model]
-        env = {**os.environ, TOKEN_ENV: self._token, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, ENGINE_TOKEN_ENV: self._token, "PYTHONUNBUFFERED": "1"}
         return subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, env=env, text=True, bufsize=1,
                                 errors="replace")

@@ -39,13 +39,13 @@ from ..core.protocol import (
     parse_server_message,
     to_json,
 )
+from ..core.protocol.endpoints import is_loopback
 
 log = logging.getLogger(__name__)
 
 CLOSE_CODES = range(1000, 5000)  # RFC 6455; an Error's code outside it is no close code
 PING_INTERVAL_S = 5  # a dead network is noticed within about 10 s
 PING_TIMEOUT_S = 4
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 PREOPEN_BUFFER_MS = 3000  # audio captured while connecting is sent once the socket opens
 DETAILED_PROBLEMS = 10  # malformed messages logged one by one; after them, counts
 SUMMARY_INTERVAL_S = 5.0  # at most one count a while, and the rest when the connection ends
@@ -253,7 +253,7 @@ class StreamingWorker(QObject):
         exc = self._failure
         parts = urlsplit(self._url)
         host = parts.netloc
-        local = (parts.hostname or "") in LOOPBACK_HOSTS
+        local = is_loopback(self._url)
         peer = f"the embedded engine at {host}" if local else host
         if isinstance(exc, websocket.WebSocketBadStatusException):
             if exc.status_code in (401, 403):

@@ -8,6 +8,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .params import StreamingParams
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# How the app hands the embedded engine its per-run token: the environment, not the command
+# line, where other users of the machine could read it.
+ENGINE_TOKEN_ENV = "EARMARK_ENGINE_TOKEN"
+
+
+def is_loopback(url: str) -> bool:
+    """Whether `url` points at this machine (the embedded engine, not "the network")."""
+    return (urlsplit(url).hostname or "") in LOOPBACK_HOSTS
+
 
 class Region(StrEnum):
     EDGE = "edge"
