@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
@@ -42,7 +42,6 @@ from ..core.protocol import (
     worth_retrying,
 )
 from ..core.protocol.configuration import applied_model, describe_configuration
-from ..core.protocol.endpoints import is_loopback
 from ..core.session import SessionMeta, SessionRecorder, SessionStore
 from ..core.session.speakers import title_from_words
 from ..core.session_lifecycle import ACTIVE, SessionEvent, SessionState, next_state
@@ -50,9 +49,9 @@ from ..core.speech_coverage import SpeechCoverage
 from ..core.turns import TurnAnswer, TurnAssembler, TurnChange
 from ..workers.audio_capture import AudioCaptureWorker
 from ..workers.audio_feeder import AudioFeeder
-from ..workers.audio_sources import AudioSource
 from .card_model import Card, CardListModel, CardState
 from .session_cards import answer_card, pending_answer_card, settle_cards, turn_card
+from .session_config import SessionConfig
 from .session_recording import SessionRecording
 from .stream_link import StreamLink
 
@@ -86,31 +85,6 @@ def _one_server_message(handler: Callable[..., None]) -> Callable[..., None]:
 
 def _short(text: str) -> str:
     return text if len(text) <= NOTICE_CHARS else f"{text[:NOTICE_CHARS]}…"
-
-
-@dataclass(frozen=True, slots=True)
-class SessionConfig:
-    endpoint: Endpoint
-    params: StreamingParams
-    engine_label: str
-    make_source: Callable[[], AudioSource]
-    prompt_name: str = ""
-    title: str = ""  # the session's title on disk; the prompt's name when empty
-    prompt: Prompt | None = None  # what answers are checked against (core/grounding.py)
-    from_file: bool = False  # a recording: its reading may wait for the server
-    # where to connect again after a drop (the embedded engine may have restarted on another
-    # port); raises when there is nowhere to connect yet
-    reconnect_to: Callable[[], Endpoint] | None = None
-    retry_for_s: float = 120.0  # how long a lost connection is tried again
-
-    @property
-    def llm_model(self) -> str | None:
-        return self.params.llm_gateway.model if self.params.llm_gateway else None
-
-    @property
-    def local(self) -> bool:
-        """The embedded engine (or another server on this machine): fed as fast as it goes."""
-        return is_loopback(self.endpoint.streaming_url)
 
 
 class LiveSessionController(QObject):
