@@ -23,6 +23,7 @@ first and last Silero VAD frame above 0.5.
     .venv/bin/python bench/engine.py --no-corpus  # the real-time pass only (~5 min)
     .venv/bin/python bench/engine.py --quick    # 3 short files, no multispeaker (~30 s)
     .venv/bin/python bench/engine.py --files 20 --speech-model whisper-base
+    .venv/bin/python bench/engine.py --final-speech-model whisper-base  # tiny partials, base finals
 """
 
 from __future__ import annotations
@@ -98,11 +99,13 @@ class Result:
 
 
 class Engine:
-    def __init__(self, speech_model: str, cpu_threads: int = 0) -> None:
+    def __init__(self, speech_model: str, cpu_threads: int = 0,
+                 final_speech_model: str | None = None) -> None:
         env = {**os.environ, "PYTHONPATH": str(REPO / "app")}
+        final = ["--final-speech-model", final_speech_model] if final_speech_model else []
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "earmark.engine", "--port", "0", "--log-level", "WARNING",
-             "--speech-model", speech_model, "--cpu-threads", str(cpu_threads)],
+             "--speech-model", speech_model, "--cpu-threads", str(cpu_threads), *final],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
         self.ws_url = self.token = ""
         assert self.proc.stdout is not None
@@ -248,7 +251,7 @@ def wer(results: list[Result], attr: str) -> float:
 def add_offline(results: list[Result], speech_model: str) -> None:
     from faster_whisper import WhisperModel
 
-    from earmark.engine.model_files import resolve_model
+    from earmark.engine.speech.model_files import resolve_model
 
     model = WhisperModel(resolve_model(speech_model), device="cpu", compute_type="int8",
                          local_files_only=True)
@@ -263,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-multispeaker", action="store_true")
     p.add_argument("--no-corpus", action="store_true", help="skip the corpus WER pass")
     p.add_argument("--speech-model", default="whisper-tiny.en")
+    p.add_argument("--final-speech-model", default=None,
+                   help="engine --final-speech-model: finals on this model (offline WER too)")
     p.add_argument("--cpu-threads", type=int, default=0, help="engine --cpu-threads")
     p.add_argument("--pace", type=float, default=1.0, help="1.0 = real time")
     p.add_argument("--corpus-pace", type=float, default=4.0)
@@ -275,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         paths = sorted((SPEECH / "multispeaker").glob("*.wav")) + paths
     corpus = [] if args.quick or args.no_corpus else corpus_files()
 
-    engine = Engine(args.speech_model, args.cpu_threads)
+    load_before = os.getloadavg()
+    engine = Engine(args.speech_model, args.cpu_threads, args.final_speech_model)
     try:
         cpu0 = engine.cpu_seconds()
         results = run_files(engine, paths, args.pace, "real time")
@@ -288,14 +294,17 @@ def main(argv: list[str] | None = None) -> int:
         engine.stop()
     corpus_results = [by_name[name_of(f)] for f in corpus]
     if not args.no_offline:
-        add_offline(list(by_name.values()), args.speech_model)
+        add_offline(list(by_name.values()), args.final_speech_model or args.speech_model)
 
     audio_s = sum(r.audio_s for r in results) + 2 * len(results)
     first = [x for r in results for x in r.first_partial]
     final = [x for r in results for x in r.final]
     print()
+    models = args.speech_model + (f" (finals: {args.final_speech_model})"
+                                  if args.final_speech_model else "")
     print(f"engine bench: {len(results)} files, {audio_s:.0f} s of audio at {args.pace}x real "
-          f"time, {args.speech_model}, {os.cpu_count()} cores")
+          f"time, {models}, {os.cpu_count()} cores, load average before "
+          f"{load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}")
     print("| metric | value |")
     print("|---|---|")
     print_wer(f"{len(results)} files", results, not args.no_offline)

@@ -18,8 +18,8 @@ import numpy as np
 import soundfile as sf
 import websocket
 
-from earmark.engine.asr import Decoded, DecodedWord
 from earmark.engine.llm.service import LLMError
+from earmark.engine.speech import Decoded, DecodedWord
 from tests.conftest import SPEECH, missing_speech
 
 

@@ -9,12 +9,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from earmark.engine.asr import (
-    DecodedWord,
-    SpeechModel,
-    _drop_unaligned_runs,
-)
 from earmark.engine.endpointing import TurnSettings, candidate_silence
+from earmark.engine.speech import DecodedWord
+from earmark.engine.speech.faster_whisper import FasterWhisperBackend, _drop_unaligned_runs
 from earmark.engine.stream import PREROLL_MS
 from earmark.engine.threads import limit_blas_threads, limit_openmp_threads
 from earmark.engine.vad import FRAME_SAMPLES, VoiceActivity
@@ -24,8 +21,8 @@ MULTISPEAKER = "multispeaker/ms01_2spk_alternating_ls-test-other.wav"
 
 
 @pytest.fixture(scope="module")
-def model() -> SpeechModel:
-    return SpeechModel()
+def model() -> FasterWhisperBackend:
+    return FasterWhisperBackend()
 
 
 def _turn(text_start: str) -> tuple[np.ndarray, str]:
@@ -45,7 +42,7 @@ def _turn(text_start: str) -> tuple[np.ndarray, str]:
     return audio[start:end], seg["text"]
 
 
-def test_a_fast_turn_is_decoded_to_its_last_words(model: SpeechModel):
+def test_a_fast_turn_is_decoded_to_its_last_words(model: FasterWhisperBackend):
     # ~3.7 words per second: a token cap that is too tight drops the end of the turn
     for start in ("WELL THE BEST", "MISTER FISH"):
         clip, ref = _turn(start)

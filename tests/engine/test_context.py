@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from earmark.engine.asr import Decoded
 from earmark.engine.context import CONTEXT_MS, MARGIN_MS, MAX_GAP_MS, left_context
+from earmark.engine.speech import Decoded
 from tests.engine.engine_support import decoded
 
 # a previous turn whose clip started at 10 s: words at 10.2-14.5 s on the stream clock

@@ -11,7 +11,7 @@ from earmark.core.protocol import LLMGatewayConfig, StreamingParams
 from earmark.engine.audio import AudioDecoder, SampleBuffer
 from earmark.engine.cli import build_parser
 from earmark.engine.llm_relay import LLMRelay
-from earmark.engine.model_files import ModelNotFound, resolve_model
+from earmark.engine.speech.model_files import ModelNotFound, resolve_model
 from earmark.engine.turns import PartialWindow, final_turns, unformat
 from tests.engine.engine_support import decoded
 
@@ -105,6 +105,35 @@ def test_llm_relay_merges_a_backlog_and_keeps_turn_order():
     assert sent == [(0, "one"), (2, "two three")]
 
 
+def test_llm_relay_says_who_said_each_turn():
+    """{{turn}} reads "Dana: …" for a named speaker, "Speaker B: …" for one not named yet,
+    and the name of unlabelled turns when the client gave one (a call's "You"); the names
+    never reach the LLM request as a parameter."""
+    async def scenario():
+        sent = []
+
+        async def send(msg):
+            sent.append(msg)
+
+        config = LLMGatewayConfig.from_dict({"model": "m", "messages": [
+            {"role": "user", "content": "{{turn}}"}], "max_tokens": 5,
+            "speaker_names": {"A": "Dana", "": "You", "C": 7}})
+        llm = SlowLLM()
+        relay = LLMRelay(llm, config, send)
+        assert "speaker_names" not in relay.request_for("x")
+        relay.submit(0, "We ship Friday.", "A")
+        await asyncio.sleep(0)
+        relay.submit(1, "Fine.", "B")
+        relay.submit(2, "Agreed.", None)
+        relay.submit(3, "Hm.", "UNKNOWN")
+        await relay.drain(2)
+        return llm.prompts, [m.transcript for m in sent]
+
+    prompts, transcripts = asyncio.run(scenario())
+    assert prompts == ["Dana: We ship Friday.", "Speaker B: Fine.\nYou: Agreed.\nHm."]
+    assert transcripts == prompts
+
+
 def test_llm_relay_without_service_answers_with_an_error():
     async def scenario():
         sent = []
@@ -138,11 +167,15 @@ def test_cli_help_documents_every_option(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--help"])
     out = capsys.readouterr().out
-    for option in ("--host", "--port", "--token", "--speech-model", "--allow-download",
-                   "--llm-model", "--log-level", "--model-dir", "whisper-base"):
+    for option in ("--host", "--port", "--token", "--speech-model", "--final-speech-model",
+                   "--allow-download", "--llm-model", "--log-level", "--model-dir",
+                   "whisper-base"):
         assert option in out
     args = build_parser().parse_args(["--port", "0", "--speech-model", "whisper-base"])
     assert args.port == 0 and args.speech_model == "whisper-base" and not args.allow_download
+    assert args.final_speech_model is None
+    args = build_parser().parse_args(["--final-speech-model", "whisper-base"])
+    assert args.speech_model == "whisper-tiny.en" and args.final_speech_model == "whisper-base"
     assert build_parser().parse_args(["--cpu-threads", "1"]).cpu_threads == 1
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--cpu-threads", "-1"])

@@ -12,8 +12,8 @@ import threading
 
 from earmark.core.protocol.endpoints import ENGINE_TOKEN_ENV as TOKEN_ENV
 
-from .model_files import DEFAULT_MODEL
 from .runner import EngineOptions, EngineRunner
+from .speech import DEFAULT_MODEL
 
 EPILOG = """\
 Clients connect like to AssemblyAI: ws://HOST:PORT/v3/ws?sample_rate=16000&... with the token
@@ -21,7 +21,9 @@ as the `Authorization` header (the Python SDK: api_key=TOKEN, api_host="ws://HOS
 `?token=`. LLM Gateway requests go to http://HOST:PORT/v1/chat/completions.
 Speech models: whisper-tiny.en (bundled, default), whisper-base (bundled in two packages,
 joined once into --model-dir or the user cache), a CTranslate2 Whisper directory, or a
-faster-whisper name such as base.en (only from the local cache unless --allow-download).
+faster-whisper name such as base.en (only from the local cache unless --allow-download);
+KIND:NAME picks the backend outright (faster-whisper:base.en). With --final-speech-model,
+partials decode on --speech-model and final turns on the other model.
 """
 
 
@@ -52,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speech-model", default=DEFAULT_MODEL, metavar="NAME|DIR",
                    help="whisper-tiny.en | whisper-base | PATH_TO_CT2_DIR | hub name "
                         f"(default {DEFAULT_MODEL})")
+    p.add_argument("--final-speech-model", default=None, metavar="NAME|DIR",
+                   help="decode final turns on this model (e.g. whisper-base) and partials on "
+                        "--speech-model (default: both on --speech-model)")
     p.add_argument("--model-dir", default=None,
                    help="directory for joined or downloaded speech models")
     p.add_argument("--allow-download", action="store_true",
@@ -93,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     token = args.token or os.environ.get(TOKEN_ENV) or None
     runner = EngineRunner(EngineOptions(
         host=args.host, port=args.port, token=token, speech_model=args.speech_model,
-        model_dir=args.model_dir, allow_download=args.allow_download,
-        llm_model=args.llm_model, cpu_threads=args.cpu_threads,
+        final_speech_model=args.final_speech_model, model_dir=args.model_dir,
+        allow_download=args.allow_download, llm_model=args.llm_model,
+        cpu_threads=args.cpu_threads,
         max_sessions=args.max_sessions, allowed_origins=tuple(args.allowed_origin)))
     runner.start()
     if not runner.wait_listening(30):

@@ -14,7 +14,7 @@ instead, without their audio, made it 0.1606. Pure logic.
 
 from __future__ import annotations
 
-from .asr import MAX_CLIP_S, Decoded
+from .speech import MAX_CLIP_S, Decoded
 
 CONTEXT_MS = 3000  # how far back the context reaches
 MAX_GAP_MS = 1000  # from the previous turn's last word to this clip: longer starts afresh

@@ -6,6 +6,10 @@ spaces and fill `{{turn}}` together, and the answer is sent with the `turn_order
 turn in the backlog (the newest one it covers) and the joined text as `transcript`. So every
 final turn is covered by exactly one answer, and answers never go back in turn order.
 
+When the session labels speakers (or the client names them, `speaker_names`, an Earmark
+extension), each turn fills `{{turn}}` as "Dana: …" or "Speaker A: …", so an answer can say
+who committed to what.
+
 Every answer carries at least one choice: clients index `choices[0]` without checking
 (AssemblyAI's tutorial does `data.get("choices", [{}])[0]`), so a failed call answers with one
 empty choice (`finish_reason` "error") beside `error`, which is what Earmark's app shows.
@@ -19,9 +23,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from earmark.core.protocol import LLMGatewayConfig, LLMGatewayResponse
+from earmark.core.protocol import SPEAKER_NAMES, LLMGatewayConfig, LLMGatewayResponse
 
 log = logging.getLogger(__name__)
+
+UNATTRIBUTED = frozenset({"UNKNOWN", "PENDING"})  # labels of turns too short to tell
 
 Send = Callable[[LLMGatewayResponse], Awaitable[None]]
 
@@ -46,19 +52,22 @@ class LLMRelay:
         self._service = service
         self._config = config
         self._send = send
-        self._pending: list[tuple[int, str]] = []
+        self._pending: list[tuple[int, str, bool]] = []  # order, text, said by someone named
         self._worker: asyncio.Task[None] | None = None
         self._substitutes_seen: set[str] = set()
+        self._names = _names(config.extra.get(SPEAKER_NAMES))
+        self._extra = {k: v for k, v in config.extra.items() if k != SPEAKER_NAMES}
 
-    def submit(self, turn_order: int, transcript: str) -> None:
+    def submit(self, turn_order: int, transcript: str, speaker: str | None = None) -> None:
         if not transcript.strip():
             return
-        self._pending.append((turn_order, transcript))
+        text = self._said_by(transcript, speaker)
+        self._pending.append((turn_order, text, text is not transcript))
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._run(), name="llm-relay")
 
     def request_for(self, transcript: str) -> dict[str, Any]:
-        return {**self._config.extra, "model": self._config.model,
+        return {**self._extra, "model": self._config.model,
                 "messages": self._config.render(transcript),
                 "max_tokens": self._config.max_tokens}
 
@@ -66,7 +75,8 @@ class LLMRelay:
         while self._pending:
             batch, self._pending = self._pending, []
             turn_order = batch[-1][0]
-            transcript = " ".join(text for _, text in batch)
+            named = any(said_by for _, _, said_by in batch)
+            transcript = ("\n" if named else " ").join(text for _, text, _ in batch)
             if len(batch) > 1:
                 log.info("merging %d final turns into one LLM request (turn_order %d)",
                          len(batch), turn_order)
@@ -75,6 +85,12 @@ class LLMRelay:
                 await self._send(LLMGatewayResponse(turn_order, transcript, data))
             except ConnectionError:
                 return
+
+    def _said_by(self, text: str, speaker: str | None) -> str:
+        if speaker and speaker not in UNATTRIBUTED:
+            return f"{self._names.get(speaker) or f'Speaker {speaker}'}: {text}"
+        name = self._names.get("") if not speaker else None
+        return f"{name}: {text}" if name else text
 
     async def _answer(self, transcript: str) -> dict[str, Any]:
         if self._service is None:
@@ -122,3 +138,11 @@ class LLMRelay:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._worker
+
+
+def _names(value: Any) -> dict[str, str]:
+    """`speaker_names` as sent; anything that is not a label -> name string pair is dropped."""
+    if not isinstance(value, dict):
+        return {}
+    return {k: " ".join(v.split())[:80] for k, v in value.items()
+            if isinstance(k, str) and isinstance(v, str) and v.strip()}

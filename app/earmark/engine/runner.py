@@ -31,9 +31,9 @@ from .limits import (
     raise_open_file_limit,
 )
 from .log_limits import install_rate_limit
-from .model_files import DEFAULT_MODEL
 from .resources import ReadyCallback, SpeechResources
 from .server import build_app
+from .speech import DEFAULT_MODEL
 from .stream import MAX_SESSION_S, SessionContext
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ class EngineOptions:
     port: int = 0  # 0: any free port (read it back from `runner.port`)
     token: str | None = None  # None: a random token for this run
     speech_model: str = DEFAULT_MODEL  # whisper-tiny.en | whisper-base | CT2 dir | hub name
+    final_speech_model: str | None = None  # finals on this model (None: on speech_model)
     model_dir: str | None = None  # where joined / downloaded models are kept
     allow_download: bool = False  # fetch hub models; off: local files only
     llm_model: str | None = None  # default model of the built-in LLM service
@@ -108,7 +109,8 @@ class EngineRunner:
         self._llm_service = llm_service
         self._own_llm = llm_service is None
         self.resources = SpeechResources(
-            self.options.speech_model, model_dir=self.options.model_dir,
+            self.options.speech_model, final_speech_model=self.options.final_speech_model,
+            model_dir=self.options.model_dir,
             allow_download=self.options.allow_download, cpu_threads=self.options.cpu_threads,
             decode_workers=self.options.decode_workers)
         self._thread: threading.Thread | None = None
@@ -207,8 +209,10 @@ class EngineRunner:
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self.options.port
-        log.info("engine listening on %s (speech model %s loading)", self.ws_url,
-                 self.options.speech_model)
+        log.info("engine listening on %s (speech model %s%s loading)", self.ws_url,
+                 self.options.speech_model,
+                 f", finals on {self.options.final_speech_model}"
+                 if self.options.final_speech_model else "")
         self._listening.set()
         loader = asyncio.create_task(self.resources.load())
         guard = ConnectionGuard(self._runner.server, self.options.request_timeout_s)

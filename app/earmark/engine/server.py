@@ -146,8 +146,10 @@ def build_app(ctx: SessionContext, token: str, llm_service: Any | None = None,
         status = "ready" if resources.is_ready() else ("error" if resources.error else "loading")
         body: dict[str, Any] = {"status": status}
         if is_authorized(request, token, query=False):
-            body.update(speech_model=resources.speech_model, sessions=len(app[SESSIONS_KEY]),
-                        error=resources.error)
+            body.update(speech_model=resources.speech_model,
+                        final_speech_model=resources.final_speech_model,
+                        sessions=len(app[SESSIONS_KEY]), error=resources.error,
+                        **_llm_models(llm_service))
         return web.json_response(body)
 
     async def close_sessions(app: web.Application) -> None:
@@ -161,6 +163,16 @@ def build_app(ctx: SessionContext, token: str, llm_service: Any | None = None,
     app.on_shutdown.append(close_sessions)
     _add_llm_routes(app, llm_service, token)
     return app
+
+
+def _llm_models(service: Any | None) -> dict[str, Any]:
+    """The LLM service's default model and the local models it serves: what it knows without
+    probing servers or the Gateway (GET /v1/models lists those too). A service that is not
+    the engine's registry (tests pass their own) may know neither."""
+    if service is None:
+        return {"llm_default_model": None, "llm_models": []}
+    return {"llm_default_model": getattr(service, "default_model", None),
+            "llm_models": list(getattr(service, "local_models", ()))}
 
 
 def _add_llm_routes(app: web.Application, service: Any | None, token: str) -> None:

@@ -60,7 +60,6 @@ from earmark.core.protocol import (
     to_json,
 )
 
-from .asr import Decoded
 from .audio import AudioDecoder, SampleBuffer, supported_encoding
 from .context import left_context
 from .endpointing import (
@@ -76,6 +75,7 @@ from .llm_relay import LLMRelay
 from .param_checks import check_connection, check_update
 from .resources import SpeechResources
 from .speakers import LiveSpeakers
+from .speech import Decoded, SpeechBackend
 from .turns import PartialWindow, final_turns, partial_turn, stream_words
 from .vad import FRAME_MS, VoiceActivity
 
@@ -232,7 +232,7 @@ class StreamSession:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._llm = (LLMRelay(ctx.llm_service, params.llm_gateway, self._send)
                      if params.llm_gateway is not None else None)
-        self._model: Any = None
+        self._model: SpeechBackend | None = None
         self._vad: VoiceActivity | None = None
         self._speakers = (LiveSpeakers(params, ctx.resources.voice_encoder,
                                        ctx.resources.vad_pool)
@@ -243,12 +243,7 @@ class StreamSession:
     async def run(self) -> None:
         """Serve the connection until it closes. Begin goes out first, at once."""
         expires = int(time.time()) + self.ctx.max_session_s
-        # what runs, not what was asked: a client reads what was applied from here
-        configuration = {"model": self.ctx.resources.speech_model,
-                         "requested_model": self.params.speech_model,
-                         "api_version": API_VERSION,
-                         "speaker_labels": True if self._speakers is not None else None}
-        await self._send(Begin(self.id, expires, configuration))
+        await self._send(Begin(self.id, expires, self._configuration()))
         log.info("session %s began (sample_rate=%d, encoding=%s, format_turns=%s, llm=%s)",
                  self.id, self.decoder.sample_rate, self.decoder.encoding, self.format_turns,
                  self._llm is not None)
@@ -269,6 +264,22 @@ class StreamSession:
             await self._cancel_all()
             log.info("session %s ended (%.1f s of audio; %s)", self.id,
                      self.stats.audio_ms / 1000, self.stats.summary())
+
+    def _configuration(self) -> dict[str, Any]:
+        """Begin's `configuration`: what runs, not what was asked (a client reads what was
+        applied from here). `final_model` when finals decode on a model of their own,
+        `llm_model` (the model that answers) when the session asked for per-turn answers."""
+        resources = self.ctx.resources
+        configuration: dict[str, Any] = {
+            "model": resources.speech_model, "requested_model": self.params.speech_model,
+            "api_version": API_VERSION,
+            "speaker_labels": True if self._speakers is not None else None}
+        if resources.final_speech_model:
+            configuration["final_model"] = resources.final_speech_model
+        answering = getattr(self.ctx.llm_service, "answering_model", None)
+        if self.params.llm_gateway is not None and answering is not None:
+            configuration["llm_model"] = answering(self.params.llm_gateway.model)
+        return configuration
 
     @property
     def finished(self) -> bool:
@@ -589,7 +600,7 @@ class StreamSession:
         if self._speakers is not None and self._speakers.revision_due():
             await self._send_speaker_revision()
         if self._llm is not None:
-            self._llm.submit(order, messages[-1].transcript)
+            self._llm.submit(order, messages[-1].transcript, messages[-1].speaker_label)
 
     def _order_of(self, turn: _Turn) -> int:
         if turn.order is None:
@@ -616,6 +627,7 @@ class StreamSession:
                     self.stats.skipped += 1
                     return Decoded("", ())
                 start, prefix = self._left_context(offset, until) if final else (offset, "")
+                assert self._model is not None  # _process waited for it
                 fn = partial(self._model.decode, self.audio.slice(start, until), final=final,
                              keyterms=self.keyterms, prefix=prefix)
                 loop = asyncio.get_running_loop()

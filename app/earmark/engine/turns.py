@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from earmark.core.protocol import Turn, Word
 
-from .asr import Decoded
+from .speech import Decoded
 
 # Partials decode the turn from `window_start`: once the window is longer than this, the words
 # that ended more than PARTIAL_KEEP_MS ago are frozen and the window moves past them.

@@ -56,6 +56,11 @@ class LLMRegistry:
     def default_model(self) -> str:
         return self._options.default_model
 
+    @property
+    def local_models(self) -> list[str]:
+        """The ids of the GGUF models this engine serves itself, the default first."""
+        return sorted(self._local, key=lambda model_id: model_id != self.default_model)
+
     def add_local(self, model: GGUFModel) -> str:
         """Serve a GGUF model; it is loaded when first asked for. Returns its model id."""
         existing = self._local.get(model.model_id)

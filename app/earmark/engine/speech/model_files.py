@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = "whisper-tiny.en"
 _TINY_NAMES = {"whisper-tiny.en", "tiny.en-bundled"}
 _BASE_NAMES = {"whisper-base", "whisper-base-bundled"}
+BUNDLED_NAMES = frozenset(_TINY_NAMES | _BASE_NAMES)  # the catalog's names for packaged models
 _CT2_FILES = ("config.json", "model.bin", "tokenizer.json", "vocabulary.txt")
 
 

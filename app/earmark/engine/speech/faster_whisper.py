@@ -1,4 +1,4 @@
-"""Whisper decoding with faster-whisper / CTranslate2 (int8, CPU), tuned for short live turns.
+"""The faster-whisper backend: Whisper on CTranslate2 (int8, CPU), tuned for short live turns.
 
 Whisper's encoder normally sees 30 s of audio (the clip padded with silence). Encoding that on
 2 cores takes ~0.8 s with tiny.en, which makes live partials late. Here the mel features are
@@ -15,19 +15,18 @@ beam 5), for 16 % more decode time.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 
 import numpy as np
 
-from .audio import MODEL_RATE
-from .model_files import resolve_model
-from .threads import default_cpu_threads
+from ..audio import MODEL_RATE
+from ..threads import default_cpu_threads
+from .backend import EMPTY, MAX_CLIP_S, Decoded, DecodedWord, DecodeProfile
+from .model_files import DEFAULT_MODEL, resolve_model
 
 log = logging.getLogger(__name__)
 
-MAX_CLIP_S = 30.0
 # CTranslate2's Whisper `generate` returns at most min(max_length - len(prompt) + 1,
 # max_length / 2) tokens, a forced prefix included (measured with 4.8.5), so a cap of N new
 # tokens after a prefix of F needs max_length = len(prompt) + 2 * (N + F). Passing
@@ -40,50 +39,18 @@ MAX_LENGTH = 448
 UNALIGNED_RUN = 3
 
 
-@dataclass(frozen=True, slots=True)
-class DecodeProfile:
-    pad_s: float  # silence appended before encoding
-    tokens_per_s: float  # cap on generated tokens per second of audio (stops loops)
-    no_repeat_ngram: int
-    beam_size: int = 1
-
-
 PARTIAL = DecodeProfile(pad_s=2.0, tokens_per_s=4.5, no_repeat_ngram=3)
 FINAL = DecodeProfile(pad_s=8.0, tokens_per_s=6.0, no_repeat_ngram=4, beam_size=3)
 _PREPEND = "\"'“¿([{-"
 _APPEND = "\"'.。,，!！?？:：”)]}、"
 
 
-@dataclass(frozen=True, slots=True)
-class DecodedWord:
-    """A word with times in seconds from the start of the decoded clip."""
-
-    text: str
-    start: float
-    end: float
-    probability: float
-
-
-@dataclass(frozen=True, slots=True)
-class Decoded:
-    text: str
-    words: tuple[DecodedWord, ...]
-
-    def shifted(self, seconds: float) -> Decoded:
-        """The same words with times `seconds` later (never before 0)."""
-        if not seconds:
-            return self
-        return Decoded(self.text, tuple(
-            DecodedWord(w.text, max(0.0, w.start + seconds), max(0.0, w.end + seconds),
-                        w.probability) for w in self.words))
-
-
-class SpeechModel:
+class FasterWhisperBackend:
     """One loaded Whisper model, shared by all sessions (CTranslate2 calls are thread-safe and
     release the GIL). `decode` blocks: call it from a worker thread. `workers` decodes run at
     once (CTranslate2 replicas sharing the weights), so a final need not wait for a partial."""
 
-    def __init__(self, name: str = "whisper-tiny.en", *, model_dir: str | None = None,
+    def __init__(self, name: str = DEFAULT_MODEL, *, model_dir: str | None = None,
                  allow_download: bool = False, cpu_threads: int = 0,
                  compute_type: str = "int8", workers: int = 1) -> None:
         from faster_whisper import WhisperModel
@@ -124,7 +91,7 @@ class SpeechModel:
         audio = audio[: int(MAX_CLIP_S * MODEL_RATE)]
         seconds = len(audio) / MODEL_RATE
         if seconds < 0.1:
-            return Decoded("", ())
+            return EMPTY
         profile = FINAL if final else PARTIAL
         pad = min(profile.pad_s, MAX_CLIP_S - seconds)
         padded = np.concatenate([audio, np.zeros(int(pad * MODEL_RATE), np.float32)])
@@ -148,11 +115,11 @@ class SpeechModel:
         if tokens[: len(forced)] == forced:  # CTranslate2 returns the prefix too
             tokens = tokens[len(forced):]
         if not tokens:
-            return Decoded("", ())
+            return EMPTY
         # scores are length-normalised (as in faster-whisper's avg_logprob)
         logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         if result.no_speech_prob > 0.6 and logprob < -1.0:
-            return Decoded("", ())
+            return EMPTY
         content_frames = len(audio) // self._features.hop_length
         alignment = self._model.find_alignment(tok, [forced + tokens], encoded,
                                                content_frames)[0]
