@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from earmark.controllers.session_params import EMBEDDED_MAX_TOKENS  # the app's per-turn cap
 from earmark.core.grounded_prompts import (
     answer_context,
     drop_invented,
@@ -52,7 +53,6 @@ from earmark.engine.llm_relay import LLMRelay
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "answers" / "meeting_turns.json"
-EMBEDDED_MAX_TOKENS = 256  # the app's per-turn cap for the embedded engine (ui/main_window.py)
 PROMPT_IDS = ("summary", "action_items")
 BASELINE = {  # what the built-in prompts were: AssemblyAI's tutorial wording
     "summary": "Provide a brief summary of the transcript.\n\nTranscript: {{turn}}",

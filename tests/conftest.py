@@ -36,6 +36,16 @@ class MemoryKeyring(KeyringBackend):
         self.passwords.pop((service, username), None)
 
 
+@pytest.fixture(autouse=True)
+def isolated_qsettings(tmp_path_factory):
+    """No test reads or writes the user's settings: a QSettings made without a file (as
+    `Settings()` makes it) is in a folder of the test's own."""
+    folder = tmp_path_factory.mktemp("qsettings")
+    for scope in QSettings.Scope.UserScope, QSettings.Scope.SystemScope:
+        for fmt in QSettings.Format.NativeFormat, QSettings.Format.IniFormat:
+            QSettings.setPath(fmt, scope, str(folder / scope.name))
+
+
 @pytest.fixture
 def memory_keyring():
     previous = keyring.get_keyring()

@@ -20,6 +20,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from .controllers.connections import Connections, SessionSetupError
 from .controllers.live_session import LiveSessionController, SessionConfig
+from .controllers.session_params import CLOUD_MAX_TOKENS, EMBEDDED_MAX_TOKENS
 from .core.catalog import EMBEDDED_ENGINE, installed_speech_model
 from .core.clock import format_duration
 from .core.protocol import (
@@ -39,9 +40,6 @@ from .workers.file_source import FAST, REALTIME, FileSource
 log = logging.getLogger(__name__)
 
 ENGINE_READY_TIMEOUT_MS = 300_000
-# the per-turn answer's length, as the window asks for it (ui/main_window.py)
-CLOUD_MAX_TOKENS = 4000
-EMBEDDED_MAX_TOKENS = 256
 REDRAW_S = 0.2  # a terminal's progress line at most this often
 TICK_MS = 200  # how often Python gets to run a Ctrl+C handler while Qt waits
 
@@ -230,7 +228,7 @@ class BatchRunner(QObject):
         self.controller.start_session(config)
 
     def _config(self, job: Job) -> SessionConfig:
-        """The session for one file, as the window builds it (`MainWindow._session_config`)."""
+        """The session for one file, as the window builds it (`SessionSetup.session_config`)."""
         embedded = self.plan.engine == EMBEDDED_ENGINE
         endpoint, label, reconnect = self._endpoint()
         speech_model = self.engine.speech_model if self.engine is not None \

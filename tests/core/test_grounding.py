@@ -21,6 +21,7 @@ from earmark.core.grounded_prompts import (
     session_messages,
     turn_llm_gateway,
     turn_request,
+    with_speaker_names,
 )
 from earmark.core.grounding import check_answer, mentions, normalise_text
 from earmark.core.prompts import Prompt, PromptError, load_prompts
@@ -243,6 +244,20 @@ def test_the_config_travels_in_the_query_string():
     assert '"We ship Friday."' in rendered[-1]["content"]
 
 
+def test_speaker_names_reach_the_engine_as_names_and_the_service_as_its_system_message():
+    prompt = builtins()["summary"]
+    local = turn_llm_gateway(prompt, "smollm2-135m", max_tokens=256)
+    named = with_speaker_names(with_speaker_names(local, prompt, {"": "You"}, embedded=True),
+                               prompt, {"A": "Dana"}, embedded=True)
+    assert named.extra["speaker_names"] == {"": "You", "A": "Dana"}
+    assert named.messages == local.messages  # the small model is not handed a list of names
+    cloud = turn_llm_gateway(prompt, "claude-sonnet-4-6", max_tokens=256)
+    told = with_speaker_names(cloud, prompt, {"A": "Dana", "B": "Lee"}, embedded=False)
+    assert "speaker_names" not in told.extra
+    assert told.messages[0].role == "system" and "Dana, Lee" in told.messages[0].content
+    assert told.messages[1:] == tuple(m for m in cloud.messages if m.role != "system")
+
+
 def test_the_whole_session_request_is_grounded_prose():
     prompt = builtins()["action_items"]
     system, user = session_messages(prompt, "Dana: I'll send the slides.", {"A": "Dana"})
@@ -318,3 +333,11 @@ def test_a_checked_answer_is_rendered_then_checked():
     assert [s.text for s in grounding.invented] == ["5 pm"]
     tidied, grounding = checked_answer(answer, LAUNCH, prompt, tidy=True)
     assert tidied == "• Lee: update the landing page" and grounding.ok
+
+
+def test_a_title_goes_with_the_name_it_belongs_to():
+    """"Dr. Stella" is flagged as one name, not "Dr" or a bare "Stella"; a title alone
+    invents nobody."""
+    flagged = check_answer("Dr. Stella Ruiz will call Mr. Lee.", "Paul will call.")
+    assert [s.text for s in flagged.invented] == ["Dr. Stella Ruiz", "Mr. Lee"]
+    assert not check_answer("Dr. Stella will call.", "Stella said she would call.").invented

@@ -33,10 +33,11 @@ from PySide6.QtCore import QSettings, QTimer
 
 from earmark.app import build_main_window, create_app
 from earmark.controllers.card_model import CardState
+from earmark.controllers.selector_choices import NO_LLM
 from earmark.core.audio import FRAME_MS
 from earmark.core.catalog import EMBEDDED_ENGINE
 from earmark.settings import Key, Settings
-from earmark.ui.main_window import NO_LLM, WELCOME_TOPIC, MainWindow
+from earmark.ui.main_window import WELCOME_TOPIC, MainWindow
 from earmark.workers.audio_sources import MicrophoneSource
 from earmark.workers.engine_host import EngineState
 

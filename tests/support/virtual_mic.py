@@ -27,10 +27,14 @@ def start_virtual_mic() -> None:
         pytest.skip(f"PulseAudio could not start here: {result.stderr.strip()[-300:]}")
 
 
-def play(path: Path) -> subprocess.Popen:
-    """Speak `path` into the microphone, in real time, in the background (in its own process
-    group, so `stop` ends paplay too, not only the wrapper script)."""
-    return subprocess.Popen([str(TOOL), "play", str(path)], start_new_session=True)
+SPEAKERS_MONITOR = "earmark_speakers.monitor"  # system audio: what the virtual speakers play
+
+
+def play(path: Path, into: str = "play") -> subprocess.Popen:
+    """Speak `path` into the microphone ("play") or through the speakers ("speak"), in real
+    time, in the background (in its own process group, so `stop` ends paplay too, not only the
+    wrapper script)."""
+    return subprocess.Popen([str(TOOL), into, str(path)], start_new_session=True)
 
 
 def stop(player: subprocess.Popen) -> None:

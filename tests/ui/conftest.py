@@ -9,6 +9,7 @@ from earmark import credentials
 from earmark.core.catalog import CLOUD_ENGINE
 from earmark.core.session import SessionStore
 from earmark.settings import Key
+from earmark.ui import export_dialog
 from earmark.ui.main_window import MainWindow
 from earmark.workers.engine_host import EngineHost
 from earmark.workers.file_source import REALTIME, FileSource
@@ -16,6 +17,13 @@ from tests.conftest import speech_file
 from tests.support.replay_server import ReplayServer, load_scenario
 
 SPEECH = "misc/jfk.wav"
+
+
+@pytest.fixture(autouse=True)
+def fresh_export_memory(monkeypatch):
+    """The export dialog remembers the last folder and format for the rest of the app's run;
+    each test starts as a new run does (the remembered dict is a copy of the untouched one)."""
+    monkeypatch.setattr(export_dialog, "_last", dict(export_dialog._last))
 
 
 @pytest.fixture

@@ -63,3 +63,20 @@ def test_a_new_prompt_answers_from_the_next_turn_over_a_new_connection(qtbot, wi
     assert first.audio_bytes + second.audio_bytes == captured
     assert [a.prompt for a in saved.answers] == [first_prompt, w.prompt_combo.currentText()]
     assert all(c.state == CardState.FINAL for c in w.controller.answers.cards())
+
+
+def test_a_speaker_named_mid_session_is_named_in_the_next_answers(qtbot, window):
+    """The engine fills {{turn}} with "Dana: …" once it knows the name: a rename opens a new
+    connection between turns whose llm_gateway carries the names."""
+    w, server = window("one_turn_each")
+    w.start_session()
+    qtbot.waitUntil(lambda: bool(w.controller.answers.cards()), timeout=10_000)
+    w.controller.rename_speaker("A", "Dana")
+    qtbot.waitUntil(lambda: len(server.connections) == 2, timeout=5000)
+    assert "speakers' names from turn 2" in w.status.currentMessage()
+    with qtbot.waitSignal(w.controller.session_ended, timeout=20_000):
+        pass
+    first, second = (json.loads(parse_qs(urlsplit(c.path).query)["llm_gateway"][0])
+                     for c in server.connections)
+    assert "speaker_names" not in first
+    assert second["speaker_names"] == {"A": "Dana"}

@@ -15,7 +15,9 @@ def test_speakers_are_labelled_revised_and_named(qtbot, window, store, settings)
     TranscriptionSettings(speaker_labels=True, max_speakers=3,
                           vocabulary=("Dana", "Kubernetes")).save(settings)
     settings.set(Key.CLOUD_SPEECH_MODEL, "assemblyai-stt-3-7-realtime")
-    w, server = window("speakers")
+    # naming a speaker mid-session opens a new connection (the answers get the names): it
+    # hears the rest of the audio
+    w, server = window("speakers", then=("speakers_after_rename",))
     w.start_session()
     qtbot.waitUntil(lambda: len(w.controller.transcript.cards()) == 2, timeout=10_000)
     query = parse_qs(urlsplit(server.received.path).query)
@@ -29,6 +31,10 @@ def test_speakers_are_labelled_revised_and_named(qtbot, window, store, settings)
     assert w.controller.transcript.cards()[0].title == "Turn 1 · Dana"
     with qtbot.waitSignal(w.controller.session_ended, timeout=15_000):
         w.controller.stop_session()
+    # the new connection's answers know the name (a server on this machine is told as the
+    # embedded engine is: speaker_names; tests/core/test_grounding.py has the cloud's way)
+    gateway = json.loads(parse_qs(urlsplit(server.connections[1].path).query)["llm_gateway"][0])
+    assert gateway["speaker_names"] == {"A": "Dana"}
     # the revision moved turn 2 to A (Dana); turn 3 could not be attributed
     titles = [c.title for c in w.controller.transcript.cards()]
     assert titles == ["Turn 1 · Dana", "Turn 2 · Dana", "Turn 3 · Unknown speaker"]

@@ -23,13 +23,15 @@ HEX = re.compile(r"#[0-9a-fA-F]{6}\b|#[0-9a-fA-F]{3}\b")
 def app(qapp, monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv(theme.SCHEME_ENV, raising=False)
+    # Set here, so that monkeypatch puts back the light scheme and no theme after the test
+    # (later tests paint with theme.colors()).
+    monkeypatch.setattr(theme, "_theme", None)
+    monkeypatch.setattr(theme, "_dark", False)
     before = qapp.styleSheet()
     yield qapp
     current = theme.current()
     if current is not None:
         current.stop()
-    monkeypatch.setattr(theme, "_theme", None)
-    monkeypatch.setattr(theme, "_dark", False)
     qapp.setStyleSheet(before)
     qapp.setPalette(QPalette())
 
@@ -47,11 +49,19 @@ def test_every_colour_of_the_style_sheet_has_a_dark_counterpart():
     assert not missing, f"add to theme.DARK_COLORS: {sorted(missing)}"
 
 
-def test_the_card_roles_match_the_card_delegate():
-    from earmark.ui.card_delegate import COLORS
+def test_every_colour_of_the_widgets_own_style_sheets_has_a_dark_counterpart():
+    from earmark.ui import analysis_panel, library_window, playback_bar
 
-    light = theme.colors(dark=False)
-    assert {role: light[role] for role in COLORS} == COLORS
+    for qss in (analysis_panel.STYLE, library_window.STYLE, playback_bar.STYLE):
+        missing = {c.lower() for c in HEX.findall(qss)} - set(theme.DARK_COLORS)
+        assert not missing, f"add to theme.DARK_COLORS: {sorted(missing)}"
+
+
+def test_the_card_roles_are_the_light_colours_in_light_and_mapped_in_dark():
+    light, dark = theme.colors(dark=False), theme.colors(dark=True)
+    assert light["card"] == QColor("#ffffff") and light["text"] == QColor("#1d2230")
+    assert {role: c.name() for role, c in dark.items()} == {
+        role: theme.DARK_COLORS[value] for role, value in theme.CARD_COLORS.items()}
 
 
 def test_light_is_the_style_sheet_as_written_and_dark_maps_it():
@@ -74,6 +84,8 @@ def test_light_is_the_style_sheet_as_written_and_dark_maps_it():
     ("#1d2230", "#eef3ff", 4.5),  # a selected card
     ("#8a91a0", "#ffffff", 3.0),  # provisional text and times (secondary)
     ("#3866f2", "#ffffff", 3.0),  # accent on cards
+    ("#1d2230", "#ffe58a", 4.5),  # a search match's highlight
+    ("#b3261e", "#f8f9fb", 4.5),  # a damaged session's row
 ])
 def test_dark_text_is_readable(text, background, least):
     assert theme.contrast(theme.hex_color(text, True), theme.hex_color(background, True)) >= least

@@ -13,9 +13,11 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
+from earmark import credentials
 from earmark.app import parse_args
 from earmark.controllers.audio_devices import AudioDevices
 from earmark.core.audio import FRAME_BYTES
+from earmark.core.catalog import CLOUD_ENGINE
 from earmark.core.session import SessionStatus, SessionStore
 from earmark.settings import Key
 from earmark.ui.main_window import MainWindow
@@ -61,7 +63,7 @@ def test_the_device_picker_lists_remembers_and_refuses_an_unplugged_device(qtbot
     devices.refresh()
     items = [w.input_picker.itemText(i) for i in range(w.input_picker.count())]
     assert items == ["Default input (Built-in)", "Built-in (default)", "USB Mic",
-                     "System audio (Speakers)"]
+                     "System audio (Speakers)", "Call: microphone + System audio (Speakers)"]
 
     choose(w, "USB Mic")
     assert settings.get(Key.INPUT_DEVICE) == MIC.key
@@ -84,6 +86,26 @@ def test_the_device_picker_lists_remembers_and_refuses_an_unplugged_device(qtbot
     qtbot.addWidget(again)
     again.devices.refresh()
     assert again.input_picker.currentText() == "USB Mic"
+
+
+def test_a_call_records_the_microphone_and_the_chosen_output_as_two_sources(
+        qtbot, settings, memory_keyring):
+    credentials.save_api_key("test-key")
+    settings.set(Key.ENGINE, CLOUD_ENGINE)  # ready at once; the embedded engine is not started
+    devices = AudioDevices(lister=FakeDevices(BUILT_IN, MIC, MONITOR), fingerprint=lambda: None)
+    w = MainWindow(settings, EngineHost("whisper-tiny.en"), devices=devices)
+    qtbot.addWidget(w)
+    devices.refresh()
+    started = []
+    w.setup.start = started.append  # the configuration a Start builds, not the session
+    choose(w, "Call: microphone + System audio (Speakers)")
+    w.start_session()
+    (config,) = started
+    assert config.make_source().device == BUILT_IN  # "You": the default microphone
+    assert config.system_source().device == MONITOR  # the other side
+    choose(w, "USB Mic")
+    w.start_session()
+    assert started[-1].system_source is None
 
 
 class SilentThenSpeech(FileSource):

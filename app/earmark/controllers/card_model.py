@@ -96,6 +96,17 @@ class CardListModel(QAbstractListModel):
         for i in range(row, len(self._cards)):
             self._rows[self._cards[i].order] = i
 
+    def remove(self, order: int) -> None:
+        """Take the card of turn `order` away (nothing when there is none)."""
+        row = self._rows.get(order)
+        if row is None:
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._cards[row]
+        del self._rows[order]
+        self._renumber_from(row)
+        self.endRemoveRows()
+
     def row_of(self, order: int) -> int | None:
         return self._rows.get(order)
 

@@ -15,8 +15,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QObject, QRunnable, QThreadPool, Signal
 
+from ..core.catalog import is_demo_model
 from ..core.clock import format_clock, format_duration
+from ..core.grounding import check_answer
 from ..core.session import (
+    AnswerRecord,
     ExportFormat,
     SavedSession,
     SearchHit,
@@ -26,6 +29,7 @@ from ..core.session import (
     export,
 )
 from ..core.session.export import SessionLike
+from ..core.session.speakers import named_turns
 from .card_model import Card, CardListModel, CardState
 from .library_models import (
     Column,
@@ -72,19 +76,48 @@ def transcript_cards(session: SavedSession) -> list[Card]:
 
 
 def answer_cards(session: SavedSession) -> list[Card]:
-    """One card per turn; a turn answered more than once (a retry) shows every answer."""
+    """One card per turn; a turn answered more than once (a retry) shows every answer. Each
+    answer is checked against the turns it answered, as the live card was: what they do not
+    back is flagged, and the demo model's answers are marked."""
     by_turn: dict[int, list] = {}
     for answer in session.answers:
         by_turn.setdefault(answer.turn_order, []).append(answer)
+    answered = _answered_text(session, sorted(by_turn))
+    context = " ".join(session.meta.speakers.values())
     cards = []
     for order, answers in by_turn.items():
-        bodies = [f"No answer: {a.error}" if a.error else (a.answer.strip() or "(empty answer)")
-                  for a in answers]
+        bodies = [_checked_body(a, answered.get(order, ""), context) for a in answers]
         models = list(dict.fromkeys(a.model for a in answers if a.model))
+        meta = ", ".join(f"{m} · demo model: may be invented" if is_demo_model(m) else m
+                         for m in models)
         state = CardState.ERROR if all(a.error for a in answers) else CardState.FINAL
-        cards.append(Card(order, f"Turn {order + 1}", "\n\n".join(bodies), state,
-                          ", ".join(models)))
+        cards.append(Card(order, f"Turn {order + 1}", "\n\n".join(bodies), state, meta))
     return cards
+
+
+def _answered_text(session: SavedSession, orders: list[int]) -> dict[int, str]:
+    """The text each answer was asked about: its turn, and the turns before it since the
+    previous answer (a server that falls behind answers them together)."""
+    named = named_turns(session.turns, session.meta.speakers)
+    out: dict[int, str] = {}
+    turns = iter(sorted(named, key=lambda t: t.turn_order))
+    pending: list[str] = []
+    for order in orders:
+        for turn in turns:
+            pending.append(f"{turn.speaker}: {turn.text}" if turn.speaker else turn.text)
+            if turn.turn_order >= order:
+                break
+        out[order] = " ".join(pending)
+        pending = []
+    return out
+
+
+def _checked_body(answer: AnswerRecord, turn_text: str, context: str) -> str:
+    if answer.error:
+        return f"No answer: {answer.error}"
+    body = answer.answer.strip() or "(empty answer)"
+    note = check_answer(body, turn_text, context).note() if turn_text else ""
+    return f"{body}\n\n⚠ {note}" if note else body
 
 
 def session_details(session: SavedSession) -> str:

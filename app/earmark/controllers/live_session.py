@@ -23,8 +23,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 from ..core.audio import duration_ms
 from ..core.backoff import Backoff
 from ..core.clock import format_clock
-from ..core.grounded_prompts import checked_answer, is_local_model
-from ..core.prompts import Prompt
+from ..core.grounded_prompts import with_speaker_names
 from ..core.protocol import (
     Begin,
     CloseCode,
@@ -39,21 +38,24 @@ from ..core.protocol import (
     Termination,
     Timeline,
     Turn,
+    TurnNumbers,
     worth_retrying,
 )
 from ..core.protocol.configuration import applied_model, describe_configuration
 from ..core.session import SessionMeta, SessionRecorder, SessionStore
-from ..core.session.speakers import title_from_words
+from ..core.session.speakers import YOU, title_from_words
 from ..core.session_lifecycle import ACTIVE, SessionEvent, SessionState, next_state
 from ..core.speech_coverage import SpeechCoverage
 from ..core.turns import TurnAnswer, TurnAssembler, TurnChange
 from ..workers.audio_capture import AudioCaptureWorker
 from ..workers.audio_feeder import AudioFeeder
-from .card_model import Card, CardListModel, CardState
-from .session_cards import answer_card, pending_answer_card, settle_cards, turn_card
+from .call_streams import CallStreams
+from .card_model import CardListModel
+from .session_cards import settle_cards
 from .session_config import SessionConfig
 from .session_recording import SessionRecording
 from .stream_link import StreamLink
+from .turn_cards import TurnCards, TurnFilter
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +104,17 @@ class LiveSessionController(QObject):
     input_warning = Signal(str)  # silence or clipping at a live input
     input_recovered = Signal()
     progress = Signal(int, int)  # a file source: ms delivered, ms in all
+    turn_updated = Signal(object)  # TranscriptTurn: a turn as the server last sent it
     _drained = Signal()  # from the feeder thread: everything captured was sent
 
-    def __init__(self, store: SessionStore | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, store: SessionStore | None = None, parent: QObject | None = None, *,
+                 recording: SessionRecording | None = None,
+                 cards: tuple[CardListModel, CardListModel] | None = None) -> None:
+        """`recording` and `cards`: a call's second stream saves into and shows in the
+        first stream's session (controllers/call_streams.py)."""
         super().__init__(parent)
-        self.recording = SessionRecording(store, self) if store is not None else None
+        self.recording = recording or (SessionRecording(store, self) if store is not None
+                                       else None)
         if self.recording is not None:
             self.recording.problem.connect(self.storage_problem)
             self.recording.resolved.connect(self.storage_recovered)
@@ -115,13 +123,19 @@ class LiveSessionController(QObject):
         self.saved_folder: str | None = None
         # the finished session's recorder: it still takes the analysis (set_analysis)
         self.finished_recorder: SessionRecorder | None = None
-        self.transcript = CardListModel(self)
-        self.answers = CardListModel(self)
+        self._owns_cards = cards is None
+        self.transcript, self.answers = cards or (CardListModel(self), CardListModel(self))
+        self.cards = TurnCards(self.transcript, self.answers)
+        self.cards.recording = self.recording
         self.assembler = TurnAssembler()
         self.state = SessionState.IDLE
         self.session_id = ""
         self.complete = True  # the last session's transcript covers all of its audio
-        self.speaker_names: dict[str, str] = {}  # speaker label -> the name the user gave
+        # a call (controllers/call_streams.py): the other stream, shared turn numbers and the
+        # label of this stream's turns
+        self.call: CallStreams | None = None
+        self._numbers: TurnNumbers | None = None
+        self._speaker: str | None = None
         self._config: SessionConfig | None = None
         self._capture: AudioCaptureWorker | None = None
         self._capture_thread: QThread | None = None
@@ -130,8 +144,9 @@ class LiveSessionController(QObject):
         self._retired: list[StreamLink] = []  # earlier links still delivering answers
         self._closed_links_sent = 0  # audio bytes the links that closed had sent
         self._audio_lock = threading.RLock()  # the capture thread sends, the GUI switches links
-        # a prompt change waiting for the turn in progress to end: the parameters and its name
-        self._pending_prompt: tuple[StreamingParams, str] | None = None
+        # a prompt change waiting for the turn in progress to end: the parameters, its name and
+        # what to tell the user when it applies
+        self._pending_prompt: tuple[StreamingParams, str, str] | None = None
         self._termination: Termination | None = None
         self._terminate_sent = False
         self._close_sentence = ""
@@ -163,10 +178,17 @@ class LiveSessionController(QObject):
         """A session is running (connecting, live, reconnecting or stopping)."""
         return self.state in ACTIVE
 
-    def start_session(self, config: SessionConfig) -> None:
+    def start_session(self, config: SessionConfig, *, numbers: TurnNumbers | None = None) -> None:
+        """Start; `numbers`: this is a call's second stream, numbering its turns with the
+        first's."""
         if self.active:
             return
         self._reset(config)
+        if config.system_source is not None:
+            numbers, self._speaker = TurnNumbers(), YOU
+            self.call = CallStreams(self, config)
+            config = self._config = self.call.microphone_config(config)
+        self._numbers = numbers
         if self.recording is not None:
             self.recording.begin(SessionMeta(
                 title=config.title or "Session", engine=config.engine_label,
@@ -176,10 +198,12 @@ class LiveSessionController(QObject):
         self._feeder = AudioFeeder(max_backlog_ms=MAX_BACKLOG_MS, realtime_only=not config.local,
                                    max_ahead_ms=FLOW_AHEAD_MS if config.local else None,
                                    may_block=config.from_file)
-        self._start_streaming(config, Timeline())
+        self._start_streaming(config, self._timeline())
         self._start_capture(config)
         self._started_at = time.monotonic()
         self._watch_timer.start()
+        if self.call is not None:
+            self.call.start(numbers)
 
     def stop_session(self) -> None:
         """End the session gracefully: stop the audio, send what is left, flush the last turn,
@@ -189,6 +213,8 @@ class LiveSessionController(QObject):
             return
         self._fire(SessionEvent.STOP)
         self.connection_changed.emit("Finishing the last turn…")
+        if self.call is not None:
+            self.call.stop()
         if self._capture is not None:
             self._capture.stop()  # _on_capture_finished sends Terminate once all is sent
         else:
@@ -224,11 +250,12 @@ class LiveSessionController(QObject):
         self._pending_prompt = None
         self._backoff = Backoff(give_up_after_s=config.retry_for_s)
         self.complete = True
-        self.speaker_names = {}
         self.session_id = ""
         self.assembler = TurnAssembler()
-        self.transcript.clear()
-        self.answers.clear()
+        if self.call is not None:
+            self.call.deleteLater()
+        self.call, self._numbers, self._speaker = None, None, None
+        self.cards.reset(clear=self._owns_cards)
         self.saved_folder = None
         self.finished_recorder = None
 
@@ -271,6 +298,10 @@ class LiveSessionController(QObject):
         link.start()
         return link
 
+    def _timeline(self, first_order: int = 0, start_ms: int = 0) -> Timeline:
+        numbers = self._numbers.for_connection() if self._numbers is not None else None
+        return Timeline(first_order, start_ms, numbers, self._speaker)
+
     def _on_link_opened(self, link: StreamLink) -> None:
         if link is self._stream and self._feeder is not None:
             self._feeder.attach(link.send_audio, link.timeline.start_ms)
@@ -306,18 +337,20 @@ class LiveSessionController(QObject):
 
     # --- a prompt change mid-session ---------------------------------------------------------
 
-    def change_prompt(self, params: StreamingParams, prompt_name: str) -> None:
+    def change_prompt(self, params: StreamingParams, prompt_name: str,
+                      notice: str = "Prompt changed to “{prompt}”: it answers from turn {turn} "
+                                    "on.") -> None:
         """Use `params` (a new llm_gateway) from the next turn: a new connection opens between
         turns and takes the audio from there on; the old one delivers its last answers."""
         if self.state not in (SessionState.CONNECTING, SessionState.LIVE) or self._config is None:
             return
-        self._pending_prompt = (params, prompt_name)
+        self._pending_prompt = (params, prompt_name, notice)
         self._switch_if_between_turns()  # else _on_turn does when the turn in progress ends
 
     def _switch_if_between_turns(self) -> None:
         if self._pending_prompt is None or not all(t.final for t in self.assembler.turns):
             return
-        (params, prompt_name), self._pending_prompt = self._pending_prompt, None
+        (params, prompt_name, notice), self._pending_prompt = self._pending_prompt, None
         old = self._stream
         if old is None or self._config is None or self._feeder is None:
             return
@@ -328,25 +361,22 @@ class LiveSessionController(QObject):
         with self._audio_lock:  # no frame is lost or sent twice across the switch
             self._feeder.detach()
             start_ms = self._feeder.replay_start(self._feeder.sent_ms)
-            timeline = Timeline(first_order, start_ms)
-            old.retire(first_order - old.timeline.first_order)
+            timeline = self._timeline(first_order, start_ms)
+            old.retire(old.finished_turns)
             self._retired.append(old)
             self._start_streaming(self._config, timeline, self._current_endpoint())
         log.info("prompt changed: a new connection from turn %d at %d ms", first_order,
                  timeline.start_ms)
-        self.notice.emit(f"Prompt changed to “{prompt_name}”: it answers from turn "
-                         f"{first_order + 1} on.")
+        self.notice.emit(notice.format(prompt=prompt_name, turn=first_order + 1))
         self._terminate_retired_when_answered()
         QTimer.singleShot(RETIRED_ANSWER_WAIT_MS, old, lambda: self._terminate_retired(old))
 
     def _terminate_retired_when_answered(self) -> None:
         if self._stream is None:
             return
-        owed = {c.order for c in self.answers.cards() if c.state == CardState.PENDING}
-        handed_over = self._stream.timeline.first_order
+        owed = self.cards.owed()
         for link in list(self._retired):
-            first = link.timeline.first_order
-            if not any(first <= order < handed_over for order in owed):
+            if not owed & link.orders:
                 self._terminate_retired(link)
 
     def _terminate_retired(self, link: StreamLink) -> None:
@@ -392,12 +422,18 @@ class LiveSessionController(QObject):
         change, turn = self.assembler.apply(message)
         if change == TurnChange.IGNORED:
             return
-        if self.recording is not None and change in (TurnChange.FINALISED, TurnChange.FORMATTED):
-            self.recording.add_turn(turn)  # on disk before on screen: a crash loses neither
-        self.transcript.upsert(turn_card(turn, self.speaker_names))
+        shown = self.cards.show(turn, saved=change in (TurnChange.FINALISED,
+                                                       TurnChange.FORMATTED))
         if change == TurnChange.FINALISED:
-            self._name_after_first_words(turn.text)
+            if shown is not None:
+                self._name_after_first_words(shown.text)
             self._on_final(turn.order, turn.end_ms)
+        self.turn_updated.emit(turn)
+
+    def recheck(self, since_ms: int) -> None:
+        """Show again the turns that end after `since_ms` (the call's other stream has new
+        words, so the echo check may come out otherwise)."""
+        self.cards.recheck(reversed(self.assembler.turns), since_ms)
 
     def _name_after_first_words(self, text: str) -> None:
         """A session started without a title takes its first words as one (editable in the
@@ -412,9 +448,7 @@ class LiveSessionController(QObject):
             self._finalised_ms = max(self._finalised_ms, end_ms + REPLAY_MARGIN_MS)
             if self._feeder is not None:
                 self._feeder.finalised(self._finalised_ms)
-        model = self._config.llm_model if self._config else None
-        if model and self.answers.row_of(order) is None:
-            self.answers.upsert(pending_answer_card(order, model))
+        self.cards.expect_answer(order, self._config.llm_model if self._config else None)
         self._switch_if_between_turns()
 
     @_one_server_message
@@ -423,16 +457,7 @@ class LiveSessionController(QObject):
         self.assembler.add_answer(answer)
         model = (self._config.llm_model if self._config else "") or ""
         prompt = self._config.prompt if self._config else None
-        self.answers.upsert(answer_card(answer, model, *self._checked(answer, message, prompt)))
-        # A server that falls behind answers several turns at once, tagged with the last one.
-        for card in self.answers.cards():
-            if card.state == CardState.PENDING and card.order < answer.turn_order:
-                self.answers.upsert(Card(card.order, card.title,
-                                         f"Answered together with turn {answer.turn_order + 1}.",
-                                         CardState.FINAL, card.meta))
-        if self.recording is not None:
-            self.recording.add_answer(answer, model)
-        if answer.error:
+        if self.cards.answer(answer, message, model, prompt) and answer.error:
             self.notice.emit(f"No answer for turn {answer.turn_order + 1}: "
                              f"{_short(answer.error)}")
 
@@ -442,46 +467,61 @@ class LiveSessionController(QObject):
         for revision in message.revisions:
             turn = self.assembler.revise_speaker(revision.turn_order, revision.speaker_label,
                                                  revision.words)
-            if turn is None:
-                continue
-            self.transcript.upsert(turn_card(turn, self.speaker_names))
-            if self.recording is not None and turn.final:
-                self.recording.add_turn(turn)  # a re-added turn is its revision
+            if turn is not None and not self.cards.is_hidden(turn.order):
+                self.cards.show(turn, saved=turn.final)  # a re-added turn is its revision
 
     def rename_speaker(self, label: str, name: str) -> None:
         """Call speaker `label` `name` in this session: cards, the saved session (so exports
         and search), and the transcript the whole-session analysis gets."""
         name = " ".join(name.split())
-        if name:
-            self.speaker_names[label] = name
-        else:
-            self.speaker_names.pop(label, None)
-        for turn in self.assembler.turns:
-            if turn.speaker == label:
-                self.transcript.upsert(turn_card(turn, self.speaker_names))
+        self.cards.rename(self.assembler.turns, label, name)
+        if self.call is not None:
+            self.call.rename_speaker(label, name)
+        self._names_to_answers()
         recorder = self.recording.recorder if self.recording is not None else None
         recorder = recorder or self.finished_recorder
         if recorder is not None:
             recorder.set_speakers(self.speaker_names)
 
+    def _names_to_answers(self) -> None:
+        """From the next turn on, the answers know who is who (a new connection between
+        turns: the service and the engine take llm_gateway only when a connection opens)."""
+        config = self._config
+        gateway = config.params.llm_gateway if config is not None else None
+        if gateway is None or config is None:
+            return
+        named = with_speaker_names(gateway, config.prompt, self.speaker_names,
+                                   embedded=config.local)
+        self.change_prompt(replace(config.params, llm_gateway=named), config.prompt_name,
+                           "Answers use the speakers' names from turn {turn} on.")
+
+    @property
+    def speaker_names(self) -> dict[str, str]:
+        """Speaker label -> the name the user gave (this session's)."""
+        return self.cards.names
+
+    @speaker_names.setter
+    def speaker_names(self, names: dict[str, str]) -> None:
+        self.cards.names = names
+
+    @property
+    def turn_filter(self) -> TurnFilter | None:
+        """A call's echo check of this stream's turns."""
+        return self.cards.filter
+
+    @turn_filter.setter
+    def turn_filter(self, check: TurnFilter | None) -> None:
+        self.cards.filter = check
+
     @property
     def speakers(self) -> list[str]:
         """The speaker labels heard so far, in order of first appearance."""
         labels: list[str] = []
-        for turn in self.assembler.turns:
+        others = self.call.other.assembler.turns if self.call is not None else []
+        for turn in sorted([*self.assembler.turns, *others], key=lambda t: t.order):
             if turn.speaker and turn.speaker not in labels:
                 labels.append(turn.speaker)
         return labels
-
-    def _checked(self, answer: TurnAnswer, message: LLMGatewayResponse,
-                 prompt: Prompt | None) -> tuple[str | None, str]:
-        """What the card shows for a good answer, and a note where it may be invented."""
-        if answer.error or prompt is None:
-            return None, ""
-        model = answer.model or (self._config.llm_model if self._config else "") or ""
-        shown, grounding = checked_answer(answer.text, message.transcript, prompt,
-                                          self.speaker_names, tidy=is_local_model(model))
-        return shown, grounding.note()
 
     @_one_server_message
     def _on_warning(self, warning: ServerWarning) -> None:
@@ -621,6 +661,8 @@ class LiveSessionController(QObject):
         self._close_sentence = self._close_sentence or sentence
         self.problem.emit(sentence)
         self._reconnect_timer.stop()
+        if self.call is not None:
+            self.call.stop()
         if self._capture is not None and self.state != SessionState.STOPPING:
             self._capture.stop()
         self._end_when_captured()
@@ -686,6 +728,8 @@ class LiveSessionController(QObject):
         if not self.active:
             return
         self._aborted = True
+        if self.call is not None:
+            self.call.shutdown(timeout_ms)
         if self._capture is not None:
             self._capture.stop()
         for link in self._links():
@@ -710,6 +754,11 @@ class LiveSessionController(QObject):
     def _finish(self) -> None:
         if not self.active:
             return
+        if self.call is not None and self.call.other.active:  # the other side's last words
+            self.call.stop()
+            self.call.other.session_ended.connect(
+                lambda _summary: self._finish(), Qt.ConnectionType.SingleShotConnection)
+            return
         for timer in (self._stop_timer, self._reconnect_timer, self._watch_timer):
             timer.stop()
         if self._capture_thread is not None:
@@ -725,13 +774,14 @@ class LiveSessionController(QObject):
         captured_ms = self._feeder.captured_ms if self._feeder is not None else 0
         if self._feeder is not None:
             self._feeder.close()
-        self.complete = self._covers_the_audio(captured_ms)
+        self.complete = self._covers_the_audio(captured_ms) \
+            and (self.call is None or self.call.other.complete)
         with self._audio_lock:
             self._stream = None
         self._retired = []
         self._capture = self._capture_thread = None
         self._feeder = None
-        marked = settle_cards(self.transcript, self.answers)
+        marked = settle_cards(self.transcript, self.answers) if self._owns_cards else 0
         self._save(captured_ms)
         if not self._failed and self.state != SessionState.STOPPING:
             self._fire(SessionEvent.STOP)  # shut down mid-session: it ends, nothing is lost

@@ -19,7 +19,7 @@ import threading
 import wave
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from ..core.session import SavedSession, TurnRecord
+from ..core.session.call_audio import MixedWav, open_session_audio
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,9 @@ def read_wav_format(path: Path) -> WavFormat:
         with wave.open(str(path), "rb") as wav:
             fmt = WavFormat(wav.getframerate(), wav.getnchannels(), wav.getsampwidth(),
                             wav.getnframes())
+        mixed = open_session_audio(path)  # a call: its other side is heard too
+        fmt = replace(fmt, frames=mixed.getnframes())
+        mixed.close()
     except (wave.Error, EOFError, OSError, ValueError) as exc:
         raise PlaybackError(f"This session's audio cannot be played: {path.name} is damaged "
                             f"({exc or type(exc).__name__}).") from None
@@ -137,7 +141,7 @@ class PortAudioOutput:
         self._fmt: WavFormat | None = None
         self._pa: Any = None
         self._stream: Any = None
-        self._wav: wave.Wave_read | None = None
+        self._wav: wave.Wave_read | MixedWav | None = None
         self._start = 0  # frame playing started from (the last seek)
         self._delivered = 0  # frames handed to the device
         self._latency = 0  # frames the device holds before they are heard
@@ -244,7 +248,7 @@ class PortAudioOutput:
 
     def _open_file(self) -> None:
         try:
-            wav = wave.open(str(self._path), "rb")  # noqa: SIM115 - open while playing
+            wav = open_session_audio(self._path)
             wav.setpos(min(self._delivered, wav.getnframes()))  # never out of range
         except (wave.Error, EOFError, OSError, ValueError) as exc:
             raise PlaybackError(f"This session's audio cannot be played: {exc}.") from None

@@ -25,6 +25,8 @@ class SessionConfig:
     # port); raises when there is nowhere to connect yet
     reconnect_to: Callable[[], Endpoint] | None = None
     retry_for_s: float = 120.0  # how long a lost connection is tried again
+    # a call: what the speakers play (the other side), as a second stream beside make_source
+    system_source: Callable[[], AudioSource] | None = None
 
     @property
     def llm_model(self) -> str | None:

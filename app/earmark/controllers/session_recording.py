@@ -56,6 +56,17 @@ class SessionRecording(QObject):
         if recorder is not None:
             recorder.write_audio(frame)
 
+    def write_system_audio(self, frame: bytes) -> None:
+        """A call's other stream, on its capture thread; never raises."""
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.write_system_audio(frame)
+
+    def withdraw_turn(self, order: int) -> None:
+        """A turn saved earlier turned out to be an echo of the other side of a call."""
+        if self.recorder is not None:
+            self.recorder.add_turn(TurnRecord(turn_order=order, text=""))
+
     def add_turn(self, turn: TranscriptTurn) -> None:
         if self.recorder is None:
             return

@@ -42,6 +42,8 @@ class StreamLink(QObject):
         self.heartbeats_seen = False  # the server reports its progress (session_heartbeat)
         self._last_processed = self.timeline.start_ms
         self._turns_kept: int | None = None  # once retired: how many of its turns count
+        self.finished_turns = 0  # how many of its turns ended (its numbering: 0 … n-1)
+        self.orders: set[int] = set()  # the session's numbers of the turns it delivered
         self.worker = StreamingWorker(url, headers)
         self.thread = QThread(self)
         self.thread.setObjectName("streaming")
@@ -114,7 +116,11 @@ class StreamLink(QObject):
 
     def _on_turn(self, message: Turn) -> None:
         if self._counts(message.turn_order):
-            self.turn.emit(self.timeline.turn(message))
+            if message.end_of_turn:
+                self.finished_turns = max(self.finished_turns, message.turn_order + 1)
+            turn = self.timeline.turn(message)
+            self.orders.add(turn.turn_order)
+            self.turn.emit(turn)
 
     def _on_llm_response(self, message: LLMGatewayResponse) -> None:
         if self._counts(message.turn_order):

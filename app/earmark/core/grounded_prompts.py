@@ -32,7 +32,7 @@ from .grounding import (
     unsupported_words,
 )
 from .prompts import TRANSCRIPT, TURN, Prompt, validate_template
-from .protocol import LLMGatewayConfig
+from .protocol import SPEAKER_NAMES, ChatMessage, LLMGatewayConfig
 
 GROUNDING_SYSTEM = (
     "You take notes on a meeting transcript. Use only what the transcript says. Do not add "
@@ -135,6 +135,23 @@ def turn_llm_gateway(prompt: Prompt, model: str, *, max_tokens: int = 4000,
     """`turn_request` as the connection parameter (its extras travel in `extra`)."""
     return LLMGatewayConfig.from_dict(
         turn_request(prompt, model, max_tokens=max_tokens, speakers=speakers, local=local))
+
+
+def with_speaker_names(gateway: LLMGatewayConfig, prompt: Prompt | None,
+                       names: Mapping[str, str], *, embedded: bool) -> LLMGatewayConfig:
+    """`gateway` telling who is who: the embedded engine prefixes each `{{turn}}` with the
+    speaker's name (`speaker_names`, kept beside what it had, such as a call's "You"); the
+    service cannot, so its system message lists the people (a small local model is not told:
+    it answers with the list)."""
+    if embedded:
+        known = gateway.extra.get(SPEAKER_NAMES)
+        merged = {**(known if isinstance(known, dict) else {}), **names}
+        return replace(gateway, extra={**gateway.extra, SPEAKER_NAMES: merged})
+    if prompt is None or is_local_model(gateway.model):
+        return gateway
+    system = ChatMessage("system", system_message(prompt, names))
+    rest = tuple(m for m in gateway.messages if m.role != "system")
+    return replace(gateway, messages=(system, *rest))
 
 
 def response_format(prompt: Prompt, *, local: bool) -> dict[str, Any]:

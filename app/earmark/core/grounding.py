@@ -89,6 +89,7 @@ _NUMBER = re.compile(
     r"(?:\s?(?P<ampm>[ap]\.?m\.?)(?![a-z]))?", re.IGNORECASE)
 _AMPM_AFTER = re.compile(r"\s?([ap])\.?m\.?(?![a-z])|\s?o['’]clock", re.IGNORECASE)
 _NAME_JOINER = re.compile(r" (?:(?:of|de|da|del|der|van|von|du|la|le) )?")
+HONORIFICS = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof", "sir", "dame", "miss", "madam"})
 _NOTHING = re.compile(r"^\W*nothing (?:to note|noteworthy|relevant)\W*$", re.IGNORECASE)
 
 
@@ -213,6 +214,9 @@ def invented_names(answer: str, evidence: _Evidence) -> list[Span]:
         candidates = [m for m in words if _is_name_candidate(m.group())]
         if any(not evidence.has_word(m.group()) for m in candidates):
             start, end = candidates[0].start(), candidates[-1].end()
+            first = words.index(candidates[0])
+            if first and _is_honorific(words[first - 1].group()):
+                start = words[first - 1].start()  # "Dr. Stella", not "Stella"
             spans.append(Span(start, end, answer[start:end], "name"))
     return spans
 
@@ -417,19 +421,30 @@ def _capitalised_runs(text: str) -> list[list[re.Match[str]]]:
     for match in _WORD.finditer(text):
         if not match.group()[0].isupper():
             continue
-        if runs and _NAME_JOINER.fullmatch(text[runs[-1][-1].end():match.start()]):
+        if runs and _joins(runs[-1][-1].group(), text[runs[-1][-1].end():match.start()]):
             runs[-1].append(match)
         else:
             runs.append([match])
     return runs
 
 
+def _joins(previous: str, between: str) -> bool:
+    """Whether the text between two capitalised words keeps them in one name: a space, a
+    particle ("Library of Congress"), or the period of a title ("Dr. Stella")."""
+    return bool(_NAME_JOINER.fullmatch(between)) or \
+        (between in (". ", ".") and _is_honorific(previous))
+
+
+def _is_honorific(word: str) -> bool:
+    return word.lower().rstrip(".") in HONORIFICS
+
+
 def _is_name_candidate(word: str) -> bool:
     lower = _strip_possessive(word.lower())
-    return len(lower) > 1 and lower not in STOP_WORDS and lower not in COMMON_CAPS \
-        and lower not in WEEKDAYS and lower not in MONTHS and lower not in RELATIVE_DAYS \
-        and lower not in NUMBER_WORDS and lower not in SCALES and lower not in TIME_WORDS \
-        and lower.rstrip("s") not in WEEKDAYS and lower not in MONTH_ABBREVIATIONS
+    return len(lower) > 1 and lower.rstrip("s") not in WEEKDAYS and not any(
+        lower in words for words in (STOP_WORDS, HONORIFICS, COMMON_CAPS, WEEKDAYS, MONTHS,
+                                     RELATIVE_DAYS, NUMBER_WORDS, SCALES, TIME_WORDS,
+                                     MONTH_ABBREVIATIONS))
 
 
 def _at_sentence_start(text: str, index: int) -> bool:

@@ -16,10 +16,11 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.session import Analysis
+from . import theme
 
 RENDER_INTERVAL_MS = 80  # re-render the Markdown at most this often while text streams in
 
-_STYLE = """
+STYLE = """
 QFrame#analysisPanel { background: #ffffff; border-top: 1px solid #dfe3ea; }
 QLabel#analysisMeta { color: #5b6270; }
 QLabel#analysisStatus { color: #3866f2; }
@@ -33,7 +34,7 @@ class AnalysisPanel(QFrame):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("analysisPanel")
-        self.setStyleSheet(_STYLE)
+        theme.style(self, STYLE)  # light or dark, and switched with the app
         self.title_label = QLabel("Session analysis", objectName="paneTitle")
         self.meta_label = QLabel(objectName="analysisMeta")
         self.status_label = QLabel(objectName="analysisStatus", wordWrap=True)

@@ -1,5 +1,6 @@
 """Paints one transcript or answer card: a title line, a right-aligned detail, wrapped text.
 Provisional text is grey and italic until the turn is final; selection draws an accent frame.
+Its colours are the theme's card roles (ui/theme.py CARD_COLORS), light or dark as the app is.
 
 Heights are measured here and cached by what decides them (the text, italic or not, shown in
 full or not, and the width), so a card whose title or state changed but whose text did not is
@@ -17,7 +18,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from ..controllers.card_model import Card, CardRole, CardState
-from . import long_text
+from . import long_text, theme
 from .card_text import Laid, beginning, is_long
 
 OUTER = 6
@@ -28,19 +29,6 @@ MIN_TEXT_WIDTH = 120
 TALL = 1 << 24  # a bound no wrapped piece reaches
 CACHED_TEXTS = 1024
 
-COLORS = {
-    "card": QColor("#ffffff"),
-    "border": QColor("#dfe3ea"),
-    "selected_bg": QColor("#eef3ff"),
-    "accent": QColor("#3866f2"),
-    "title": QColor("#4a5263"),
-    "meta": QColor("#8a91a0"),
-    "text": QColor("#1d2230"),
-    "provisional": QColor("#8a91a0"),
-    "error": QColor("#b3261e"),
-    "error_bg": QColor("#fdf1f0"),
-    "live_edge": QColor("#f0a030"),
-}
 TEXT_COLOR = {CardState.PROVISIONAL: "provisional", CardState.PENDING: "provisional",
               CardState.ERROR: "error"}
 
@@ -153,47 +141,50 @@ class CardDelegate(QStyledItemDelegate):
         card = card_of(index)
         fonts = self.fonts(option.font, card.state)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        colors = theme.colors()
         painter.save()
-        self._paint_frame(painter, option.rect, card.state, selected)
+        self._paint_frame(painter, option.rect, card.state, selected, colors)
         inner = _inner(option.rect)
         title_height = QFontMetrics(fonts.title).height()
         self._paint_title(painter, QRect(inner.left(), inner.top(), inner.width(), title_height),
-                          card, fonts.title)
+                          card, fonts.title, colors)
         text_top = inner.top() + title_height + GAP
         laid = self.laid_text(card, fonts.body, option.rect.width())
         painter.setFont(fonts.body)
-        painter.setPen(COLORS[TEXT_COLOR.get(card.state, "text")])
+        painter.setPen(colors[TEXT_COLOR.get(card.state, "text")])
         text_rect = QRect(inner.left(), text_top, self.text_width(option.rect.width()),
                           laid.height)
         self._paint_text(painter, text_rect, card.body, fonts.body, laid)
         link = self.link_rect(option.rect, index)
         if link is not None:
             painter.setFont(fonts.link)
-            painter.setPen(COLORS["accent"])
+            painter.setPen(colors["accent"])
             painter.drawText(link, Qt.AlignmentFlag.AlignLeft, self._link_text(card))
         painter.restore()
 
-    def _paint_frame(self, painter: QPainter, rect: QRect, state: str, selected: bool) -> None:
+    def _paint_frame(self, painter: QPainter, rect: QRect, state: str, selected: bool,
+                     colors: dict[str, QColor]) -> None:
         card = rect.adjusted(OUTER, OUTER, -OUTER, -OUTER)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        background = COLORS["error_bg"] if state == CardState.ERROR else COLORS["card"]
+        background = colors["error_bg"] if state == CardState.ERROR else colors["card"]
         if selected:
-            background = COLORS["selected_bg"]
-        painter.setPen(QPen(COLORS["accent"] if selected else COLORS["border"],
+            background = colors["selected_bg"]
+        painter.setPen(QPen(colors["accent"] if selected else colors["border"],
                             2 if selected else 1))
         painter.setBrush(background)
         painter.drawRoundedRect(card, RADIUS, RADIUS)
         if state in (CardState.PROVISIONAL, CardState.PENDING):
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(COLORS["live_edge"])
+            painter.setBrush(colors["live_edge"])
             painter.drawRoundedRect(QRect(card.left(), card.top() + PAD, 3,
                                           card.height() - 2 * PAD), 1.5, 1.5)
 
-    def _paint_title(self, painter: QPainter, rect: QRect, card: Card, font: QFont) -> None:
+    def _paint_title(self, painter: QPainter, rect: QRect, card: Card, font: QFont,
+                     colors: dict[str, QColor]) -> None:
         painter.setFont(font)
-        painter.setPen(COLORS["title"])
+        painter.setPen(colors["title"])
         painter.drawText(rect, Qt.AlignmentFlag.AlignLeft, card.title)
-        painter.setPen(COLORS["meta"])
+        painter.setPen(colors["meta"])
         painter.drawText(rect, Qt.AlignmentFlag.AlignRight, card.meta)
 
     def _paint_text(self, painter: QPainter, rect: QRect, text: str, font: QFont, laid: Laid

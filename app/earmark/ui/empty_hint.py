@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QAbstractItemView
 
-HINT_COLOR = QColor("#8a91a0")
+from . import theme
+
+HINT_COLOR = "#8a91a0"  # light; theme.color() gives the current scheme's
 
 
 def paint_empty_hint(view: QAbstractItemView, text: str) -> None:
@@ -14,6 +16,6 @@ def paint_empty_hint(view: QAbstractItemView, text: str) -> None:
     if view.model() is None or view.model().rowCount() != 0:
         return
     painter = QPainter(view.viewport())
-    painter.setPen(HINT_COLOR)
+    painter.setPen(theme.color(HINT_COLOR))
     painter.drawText(view.viewport().rect().adjusted(24, 24, -24, -24),
                      Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)

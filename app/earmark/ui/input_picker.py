@@ -1,13 +1,18 @@
 """The input selector: every microphone, pulse source and "System audio (…)" monitor, the
-system default marked. It keeps the user's choice by its stable key while the list changes, and
-shows a remembered device that is unplugged as such instead of silently picking another."""
+system default marked, and for each monitor a call: the default microphone ("You") and what
+that output plays (the other side) as two streams. It keeps the user's choice by its stable
+key while the list changes, and shows a remembered device that is unplugged as such instead of
+silently picking another."""
 
 from __future__ import annotations
 
-from ..workers.audio_inputs import AudioInput
+from PySide6.QtCore import Qt
+
+from ..workers.audio_inputs import AudioInput, InputKind
 from .eliding_combo import ElidingComboBox
 
 DEFAULT_INPUT = ""  # the key of "whatever the system's default input is"
+CALL = "call:"  # before a monitor's key: the default microphone and that monitor, together
 
 
 class InputPicker(ElidingComboBox):
@@ -32,6 +37,12 @@ class InputPicker(ElidingComboBox):
                      DEFAULT_INPUT)
         for device in devices:
             self.addItem(device.display_name, device.key)
+        for device in devices:
+            if device.kind == InputKind.SYSTEM_AUDIO:
+                self.addItem(f"Call: microphone + {device.label}", CALL + device.key)
+                self.setItemData(self.count() - 1, "Your microphone is “You”; what this output "
+                                 "plays is the other side, labelled by speaker. Both are saved.",
+                                 Qt.ItemDataRole.ToolTipRole)
         if self._wanted and self.findData(self._wanted) < 0:
             label = self._labels.get(self._wanted) or _label_from_key(self._wanted)
             self.addItem(f"{label} (not connected)", self._wanted)
@@ -48,11 +59,20 @@ class InputPicker(ElidingComboBox):
     def selected_device(self) -> AudioInput | None:
         """The chosen input if connected; for "Default input", the system default (None when
         there is no device list: PortAudio's default is used)."""
-        if self._wanted == DEFAULT_INPUT:
+        if self._wanted == DEFAULT_INPUT or self._wanted.startswith(CALL):
             return next((d for d in self._devices if d.is_default), None)
         return next((d for d in self._devices if d.key == self._wanted), None)
 
+    def selected_call_audio(self) -> AudioInput | None:
+        """On a call, the output whose sound is the other side (None: not a call)."""
+        if not self._wanted.startswith(CALL):
+            return None
+        key = self._wanted.removeprefix(CALL)
+        return next((d for d in self._devices if d.key == key), None)
+
     def is_unplugged(self) -> bool:
+        if self._wanted.startswith(CALL):
+            return self.selected_call_audio() is None
         return self._wanted != DEFAULT_INPUT and self.selected_device() is None
 
     def _remember_current(self) -> None:
@@ -61,5 +81,6 @@ class InputPicker(ElidingComboBox):
 
 def _label_from_key(key: str) -> str:
     """"pa:ALSA:USB Mic" → "USB Mic"; "pulse:alsa_input.usb" → "alsa_input.usb"."""
+    key = key.removeprefix(CALL)
     kind, _, rest = key.partition(":")
     return rest.partition(":")[2] if kind == "pa" else rest

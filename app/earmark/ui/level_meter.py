@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QWidget
+
+from . import theme
 
 FLOOR_DB = -60.0
 DECAY_DB_PER_TICK = 1.5
+TROUGH, EDGE = "#eef0f4", "#c9ced8"  # light; theme.color() maps them
+GOOD, LOUD, CLIPPING = "#2e9d5b", "#e0a020", "#d0342c"
 
 
 class LevelMeter(QWidget):
@@ -44,14 +48,13 @@ class LevelMeter(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
-        painter.setPen(QColor("#c9ced8"))
-        painter.setBrush(QColor("#eef0f4"))
+        painter.setPen(theme.color(EDGE))
+        painter.setBrush(theme.color(TROUGH))
         painter.drawRoundedRect(rect, 3, 3)
         fraction = (self._db - FLOOR_DB) / -FLOOR_DB
         if fraction > 0:
-            color = QColor("#2e9d5b") if self._db < -12 else QColor("#e0a020") \
-                if self._db < -3 else QColor("#d0342c")
+            color = GOOD if self._db < -12 else LOUD if self._db < -3 else CLIPPING
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(color)
+            painter.setBrush(theme.color(color))
             painter.drawRoundedRect(rect.adjusted(1, 1, -1, -1).adjusted(
                 0, 0, -(rect.width() - 2) * (1 - fraction), 0), 2, 2)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from ..controllers.library import SEARCH_LIMIT, LibraryController, LibraryRole, display_title
 from ..controllers.playback import AudioOutput
 from ..core.session import SearchHit, SessionError, SessionStatus, SessionStore, SessionSummary
+from . import theme
 from .export_dialog import export_session_dialog
 from .geometry import fit_to_screen
 from .message_banner import MessageBanner
@@ -77,7 +78,7 @@ class LibraryWindow(QMainWindow):
         self._selecting = False
         self._hidden = False
         self.setWindowTitle("Session library")
-        self.setStyleSheet(STYLE)
+        theme.style(self, STYLE)  # light or dark, and switched with the app
         fit_to_screen(self, QSize(1400, 840))
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self._run_search)

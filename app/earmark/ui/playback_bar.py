@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton,
 from ..controllers.card_model import CardRole
 from ..controllers.playback import PlaybackController, PlaybackState
 from ..core.clock import format_clock
+from . import theme
 from .card_list_view import CardListView
 
 STYLE = """
@@ -29,7 +30,7 @@ class PlaybackBar(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.setObjectName("playbackBar")
-        self.setStyleSheet(STYLE)
+        theme.style(self, STYLE)
         self.play_button = QToolButton(objectName="playButton", autoRaise=True)
         self.play_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space belongs to the cards
         self.slider = QSlider(Qt.Orientation.Horizontal, objectName="playbackSlider")
@@ -52,6 +53,7 @@ class PlaybackBar(QWidget):
         controller.state_changed.connect(self._render)
         controller.position_changed.connect(self._on_position)
         controller.problem.connect(self._render)
+        theme.on_change(self._render)  # the play/pause glyph in the scheme's text colour
         self._render()
 
     @property
@@ -70,7 +72,7 @@ class PlaybackBar(QWidget):
         available = c.state is not PlaybackState.NO_AUDIO
         icon = (QStyle.StandardPixmap.SP_MediaPause if playing
                 else QStyle.StandardPixmap.SP_MediaPlay)
-        self.play_button.setIcon(self.style().standardIcon(icon))
+        self.play_button.setIcon(theme.glyph(self.style().standardIcon(icon)))
         self.play_button.setToolTip("Pause (Space)" if playing else
                                     "Play (Space; double-click a turn to hear it)")
         self.play_button.setAccessibleName("Pause" if playing else "Play")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
-    QColor,
     QFont,
     QFontMetrics,
     QPainter,
@@ -24,16 +23,19 @@ from PySide6.QtWidgets import (
 )
 
 from ..controllers.library import LibraryRole
+from . import theme
 
 PAD_X = 14
 PAD_Y = 8
 GAP = 2
 
-HEADING_COLOR = QColor("#5b6270")
-TEXT_COLOR = QColor("#1d2230")
-SELECTED_BG = QColor("#eef3ff")
-ACCENT = QColor("#3866f2")
-DIVIDER = QColor("#e4e8ee")
+# Light; theme.color() gives the current scheme's (the snippet's highlight: theme.themed()).
+HEADING_COLOR = "#5b6270"
+TEXT_COLOR = "#1d2230"
+SELECTED_BG = "#eef3ff"
+ACCENT = "#3866f2"
+DIVIDER = "#e4e8ee"
+HINT_COLOR = "#8a91a0"
 
 
 class SearchHitDelegate(QStyledItemDelegate):
@@ -51,7 +53,7 @@ class SearchHitDelegate(QStyledItemDelegate):
         doc = QTextDocument()
         doc.setDefaultFont(option.font)
         doc.setDocumentMargin(0)
-        doc.setHtml(index.data(LibraryRole.HTML) or "")
+        doc.setHtml(theme.themed(index.data(LibraryRole.HTML) or ""))
         doc.setTextWidth(max(80, self._view.viewport().width() - 2 * PAD_X))
         return doc
 
@@ -64,14 +66,14 @@ class SearchHitDelegate(QStyledItemDelegate):
         painter.save()
         rect = option.rect
         if option.state & QStyle.StateFlag.State_Selected:
-            painter.fillRect(rect, SELECTED_BG)
-            painter.fillRect(rect.adjusted(0, 0, -(rect.width() - 3), 0), ACCENT)
-        painter.setPen(QPen(DIVIDER))
+            painter.fillRect(rect, theme.color(SELECTED_BG))
+            painter.fillRect(rect.adjusted(0, 0, -(rect.width() - 3), 0), theme.color(ACCENT))
+        painter.setPen(QPen(theme.color(DIVIDER)))
         painter.drawLine(rect.bottomLeft(), rect.bottomRight())
         heading_font = self._heading_font(option)
         heading_height = QFontMetrics(heading_font).height()
         painter.setFont(heading_font)
-        painter.setPen(HEADING_COLOR)
+        painter.setPen(theme.color(HEADING_COLOR))
         heading_rect = rect.adjusted(PAD_X, PAD_Y, -PAD_X, 0)
         heading_rect.setHeight(heading_height)
         heading = QFontMetrics(heading_font).elidedText(
@@ -81,7 +83,7 @@ class SearchHitDelegate(QStyledItemDelegate):
         doc = self._document(option, index)
         painter.translate(rect.left() + PAD_X, rect.top() + PAD_Y + heading_height + GAP)
         context = QAbstractTextDocumentLayout.PaintContext()
-        context.palette.setColor(QPalette.ColorRole.Text, TEXT_COLOR)
+        context.palette.setColor(QPalette.ColorRole.Text, theme.color(TEXT_COLOR))
         context.clip = QRectF(0, 0, doc.textWidth(), doc.size().height())
         doc.documentLayout().draw(painter, context)
         painter.restore()
@@ -109,7 +111,7 @@ class SearchResultsView(QListView):
         super().paintEvent(event)
         if self.model() is not None and self.model().rowCount() == 0 and self.empty_hint:
             painter = QPainter(self.viewport())
-            painter.setPen(QColor("#8a91a0"))
+            painter.setPen(theme.color(HINT_COLOR))
             painter.drawText(self.viewport().rect().adjusted(24, 24, -24, -24),
                              Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
                              | Qt.TextFlag.TextWordWrap, self.empty_hint)

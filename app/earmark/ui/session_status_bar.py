@@ -10,15 +10,17 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QStatusBar, QWidget
 
 from ..core.clock import format_clock, format_duration
+from . import theme
 from .level_meter import LevelMeter
 
+# Light; theme.hex_color() gives the current scheme's.
 STATE_COLORS = {"idle": "#9aa1ad", "connecting": "#e0a020", "live": "#2e9d5b",
                 "reconnecting": "#e0a020", "stopping": "#e0a020", "finished": "#9aa1ad",
                 "failed": "#d0342c", "error": "#d0342c"}
 
 
 def _dot(color: str) -> str:
-    return f'<span style="color:{color}; font-size:14px;">●</span>'
+    return f'<span style="color:{theme.hex_color(color)}; font-size:14px;">●</span>'
 
 
 class ElidedLabel(QLabel):
@@ -80,7 +82,9 @@ class SessionStatusBar(QStatusBar):
             if widget is not None:
                 layout.addWidget(widget)
         self.addPermanentWidget(right)
-        self.set_connection("idle", "Not connected")
+        self._connection = ("idle", "Not connected")
+        self.set_connection(*self._connection)
+        theme.on_change(self._on_theme)
 
     def showMessage(self, text: str, timeout: int = 0) -> None:
         self.message_label.set_full_text(text)
@@ -98,8 +102,12 @@ class SessionStatusBar(QStatusBar):
         self.engine_label.setText(text)
 
     def set_connection(self, state: str, text: str) -> None:
+        self._connection = (state, text)
         self.connection_label.setText(f"{_dot(STATE_COLORS.get(state, '#9aa1ad'))} {text}")
         self.connection_label.setToolTip(text)
+
+    def _on_theme(self, _dark: bool) -> None:
+        self.set_connection(*self._connection)  # the dot's colour is in the label's rich text
 
     def set_session_id(self, session_id: str) -> None:
         self.session_label.setText(f"Session {session_id[:8]}" if session_id else "")

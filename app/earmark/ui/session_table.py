@@ -1,12 +1,22 @@
 """The table of saved sessions: fixed-width columns sized from the font (never measured per row,
-so a thousand rows cost nothing), the title stretching, and a hint while it is empty."""
+so a thousand rows cost nothing), the title stretching, and a hint while it is empty. The
+model's text colours (a damaged session, a muted detail) are shown in the current scheme."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHeaderView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+)
 
 from ..controllers.library import Column, SessionTableModel
+from . import theme
 from .empty_hint import paint_empty_hint
 
 # Sample texts that size each column (a little wider than the widest usual value).
@@ -14,11 +24,23 @@ _SAMPLES = {Column.DATE: "2026-11-24 14:30", Column.DURATION: "Duration",
             Column.TURNS: "Turns", Column.ENGINE: "Embedded", Column.STATUS: "Recovered"}
 
 
+class ThemedTextDelegate(QStyledItemDelegate):
+    """Draws a row's text colour (a light-theme colour, from the model) in the current scheme."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem,
+                        index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        foreground = index.data(Qt.ItemDataRole.ForegroundRole)
+        if isinstance(foreground, QColor):
+            option.palette.setColor(QPalette.ColorRole.Text, theme.color(foreground.name()))
+
+
 class SessionTable(QTableView):
     def __init__(self, empty_hint: str, parent=None) -> None:
         super().__init__(parent)
         self.empty_hint = empty_hint
         self.setObjectName("sessionTable")
+        self.setItemDelegate(ThemedTextDelegate(self))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)

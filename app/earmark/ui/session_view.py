@@ -26,10 +26,13 @@ from ..controllers.library import (
 )
 from ..controllers.playback import AudioOutput, PlaybackController
 from ..core.session import SavedSession
+from . import theme
 from .card_list_view import CardListView
 from .message_banner import MessageBanner
 from .playback_bar import PlaybackBar, TurnPlayback
 from .selection_link import SelectionLink
+
+ERROR_COLOR = "#b3261e"  # light; the heading of why a session cannot be opened
 
 
 class SessionView(QWidget):
@@ -103,7 +106,9 @@ class SessionView(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.stack)
+        self._message = ("", "")
         self.show_message("Choose a session to read its transcript and answers.")
+        theme.on_change(self._on_theme)
 
     # --- what is shown -------------------------------------------------------------------
 
@@ -113,12 +118,13 @@ class SessionView(QWidget):
         self.playback.close()
         self.transcript.clear()
         self.answers.clear()
-        body = escape(text).replace("\n", "<br>")
-        if heading:
-            body = (f"<p style='color:#b3261e; font-size:16px; font-weight:600'>"
-                    f"{escape(heading)}</p><p>{body}</p>")
-        self.placeholder.setText(body)
+        self._message = (text, heading)
+        self.placeholder.setText(_message_html(text, heading))
         self.stack.setCurrentIndex(0)
+
+    def _on_theme(self, _dark: bool) -> None:
+        """The heading's colour is in the label's rich text: write it again for the scheme."""
+        self.placeholder.setText(_message_html(*self._message))
 
     def show_session(self, session: SavedSession, turn_order: int | None = None,
                      source: str = "transcript") -> None:
@@ -163,6 +169,13 @@ class SessionView(QWidget):
         if row is not None and self.session is not None:
             view.scrollTo(view.model().index(row), CardListView.ScrollHint.PositionAtCenter)
 
+
+def _message_html(text: str, heading: str) -> str:
+    body = escape(text).replace("\n", "<br>")
+    if not heading:
+        return body
+    return (f"<p style='color:{theme.hex_color(ERROR_COLOR)}; font-size:16px; font-weight:600'>"
+            f"{escape(heading)}</p><p>{body}</p>")
 
 
 def _pane(title: str, view: QWidget, caption: QLabel | None = None) -> QWidget:

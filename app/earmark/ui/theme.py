@@ -3,8 +3,10 @@ widgets' own style sheets, the painted cards), and DARK maps every one of them t
 counterpart. `Theme` applies the style sheet and a matching palette and re-applies both when the
 desktop switches (QStyleHints.colorSchemeChanged, Qt >= 6.5).
 
-For painters: `colors()` (the card roles) and `color("#1d2230")` give the current scheme's colour;
-for widgets with a style sheet of their own: `style(widget, qss)` themes it and keeps it themed.
+For painters: `colors()` (the card roles) and `color("#1d2230")` give the current scheme's colour
+(read them while painting: a switch repolishes and repaints every widget); for widgets with a
+style sheet of their own: `style(widget, qss)` themes it and keeps it themed; for what is built
+once with a colour in it (rich text, icons): `on_change(self.method)` calls it on every switch.
 EARMARK_COLOR_SCHEME=dark|light overrides the system (for a try-out, or a desktop that does not
 say)."""
 
@@ -14,11 +16,12 @@ import logging
 import os
 import re
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtCore import QObject, QSize, QStandardPaths, Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 from ..resources import resource
@@ -70,6 +73,8 @@ DARK_COLORS: dict[str, str] = {
     "#fff8e6": "#33291a",
     "#ecd9a6": "#5e4b1d",
     "#5a4210": "#f2d999",
+    # search matches (controllers/library_models.HIGHLIGHT_COLOR): a dark amber behind light text
+    "#ffe58a": "#6b5514",
     # signal colours read on both
     "#2e9d5b": "#2e9d5b",
     "#e0a020": "#e0a020",
@@ -87,6 +92,7 @@ _HEX = re.compile(r"#[0-9a-fA-F]{6}\b|#[0-9a-fA-F]{3}\b")
 _ICON_URL = re.compile(r"@RESOURCES@/icons/([\w.-]+\.svg)")
 _dark = False  # the scheme applied last (colors() and color() read it)
 _theme: Theme | None = None
+_notifier: _Notifier | None = None
 
 
 # --- colours -------------------------------------------------------------------------------
@@ -108,6 +114,24 @@ def color(light: str, dark: bool | None = None) -> QColor:
 def colors(dark: bool | None = None) -> dict[str, QColor]:
     """The card delegate's roles ("card", "text", "accent", …) in the current scheme."""
     return {role: color(value, dark) for role, value in CARD_COLORS.items()}
+
+
+def glyph(icon: QIcon, light: str = "#1d2230", sizes: tuple[int, ...] = (16, 24, 32)) -> QIcon:
+    """A one-colour icon (a style's standard glyph, drawn black) as is when light, and drawn in
+    `light`'s dark counterpart when dark, so it does not vanish into a dark background."""
+    if not _dark:
+        return icon
+    tinted = QIcon()
+    for size in sizes:
+        pixmap = icon.pixmap(QSize(size, size))
+        if pixmap.isNull():
+            continue
+        painter = QPainter(pixmap)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+        painter.fillRect(pixmap.rect(), color(light))
+        painter.end()
+        tinted.addPixmap(pixmap)
+    return tinted
 
 
 def themed(qss: str, dark: bool | None = None) -> str:
@@ -222,6 +246,23 @@ def app_style_sheet(raw: str, dark: bool) -> str:
 
 # --- applying and following ----------------------------------------------------------------
 
+class _Notifier(QObject):
+    changed = Signal(bool)  # dark; whichever Theme is installed (or installed later) sends it
+
+
+def notifier() -> _Notifier:
+    global _notifier
+    if _notifier is None:
+        _notifier = _Notifier()
+    return _notifier
+
+
+def on_change(slot: Callable[[bool], None]) -> None:
+    """Call `slot(dark)` after every switch of scheme, colours and palette already switched.
+    `slot` is a QObject's method, so Qt disconnects it when that object goes."""
+    notifier().changed.connect(slot)
+
+
 class Theme(QObject):
     """Applies the app style sheet and palette for the scheme and follows the desktop."""
 
@@ -243,17 +284,18 @@ class Theme(QObject):
         self._app.setPalette(QPalette())  # the desktop's: to read, and to keep when it fits
         dark = (self.preference == DARK if self.preference != SYSTEM
                 else system_is_dark(self._app))
+        _dark = dark  # before the palette: widgets may read colors() on its PaletteChange
         if dark:
             self._app.setPalette(dark_palette())
         elif palette_is_dark(self._app.palette()):  # light chosen on a dark desktop palette
             self._app.setPalette(light_palette())
-        _dark = dark
         previous, self.dark = self.dark, dark
         self._app.setStyleSheet(app_style_sheet(self._raw, dark))
         self._restyle()
         if dark != previous:
             log.info("colour scheme: %s", DARK if dark else LIGHT)
             self.changed.emit(dark)
+            notifier().changed.emit(dark)
 
     def set_preference(self, preference: str) -> None:
         self.preference = preference if preference in (LIGHT, DARK) else SYSTEM

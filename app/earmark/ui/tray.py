@@ -17,13 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt
-from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtGui import QAction, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
 from .. import APP_NAME
+from . import theme
 
 IDLE, LIVE, RECONNECTING = "idle", "live", "reconnecting"  # the icon's three looks
-BADGE = {IDLE: "#9aa1ad", LIVE: "#d0342c", RECONNECTING: "#e0a020"}
+BADGE = {IDLE: "#9aa1ad", LIVE: "#d0342c", RECONNECTING: "#e0a020"}  # light, as theme maps
+RING = "#ffffff"  # around the dot, to part it from the icon
 STATE_TEXT = {"idle": "Not listening", "connecting": "Connecting…", "live": "Live",
               "reconnecting": "Reconnecting…", "stopping": "Finishing…",
               "finished": "Not listening", "failed": "Not listening"}
@@ -54,7 +56,7 @@ def tray_view(state: str, detail: str = "", can_start: bool = True) -> TrayView:
 
 
 def badged_icon(base: QIcon, kind: str, size: int = ICON_SIZE) -> QIcon:
-    """The app icon with a coloured dot in its lower right corner."""
+    """The app icon with a coloured dot in its lower right corner (the current scheme's)."""
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
@@ -62,8 +64,8 @@ def badged_icon(base: QIcon, kind: str, size: int = ICON_SIZE) -> QIcon:
     base.paint(painter, 0, 0, size, size)
     radius = size * 0.2
     centre = QPointF(size - radius - 1, size - radius - 1)
-    painter.setPen(QPen(QColor("#ffffff"), size / 20))
-    painter.setBrush(QColor(BADGE[kind]))
+    painter.setPen(QPen(theme.color(RING), size / 20))
+    painter.setBrush(theme.color(BADGE[kind]))
     painter.drawEllipse(QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius))
     painter.end()
     return QIcon(pixmap)
@@ -101,7 +103,7 @@ class Tray(QObject):
         super().__init__(parent)
         self.menu = TrayMenu(on_toggle, on_show, on_quit, self)
         self._base_icon = base_icon
-        self._icons = {kind: badged_icon(base_icon, kind) for kind in BADGE}
+        self._icons = self._badged_icons()
         self._on_show = on_show
         self._state, self._detail, self._can_start = "idle", "", True
         self.view = tray_view(self._state)
@@ -112,6 +114,7 @@ class Tray(QObject):
             self.icon.activated.connect(self._on_activated)
             self.icon.show()
         self._render()
+        theme.on_change(self._on_theme)
 
     @property
     def available(self) -> bool:
@@ -136,6 +139,13 @@ class Tray(QObject):
 
     def icon_for(self, kind: str) -> QIcon:
         return self._icons[kind]
+
+    def _badged_icons(self) -> dict[str, QIcon]:
+        return {kind: badged_icon(self._base_icon, kind) for kind in BADGE}
+
+    def _on_theme(self, _dark: bool) -> None:
+        self._icons = self._badged_icons()
+        self._render()
 
     def _render(self) -> None:
         self.view = tray_view(self._state, self._detail, self._can_start)

@@ -113,6 +113,22 @@ def test_search_is_case_insensitive_across_transcripts_and_answers(store):
     assert store.search("   ") == []
 
 
+def test_search_finds_what_a_named_speaker_said(store):
+    recorder = store.create(make_meta(title="Planning"))
+    recorder.add_turn(dataclasses.replace(make_turn(0, "We ship on Friday."), speaker="A"))
+    recorder.add_turn(dataclasses.replace(make_turn(1, "Fine by me."), speaker="B"))
+    recorder.add_turn(dataclasses.replace(make_turn(2, "Dana will write the notes."),
+                                          speaker="B"))
+    recorder.set_speakers({"A": "Dana"})
+    recorder.finish()
+    hits = store.search("dana")
+    assert [(h.turn_order, h.snippet) for h in hits] == [
+        (0, "Dana: We ship on Friday."), (2, "Speaker B: Dana will write the notes.")]
+    assert [h.turn_order for h in store.search("speaker b")] == [1, 2]
+    recorder_folder = recorder.folder
+    assert store.search("Friday")[0].session.folder == recorder_folder
+
+
 def test_search_sees_only_the_latest_version_of_a_turn(store):
     recorder = store.create(make_meta())
     recorder.add_turn(make_turn(0, "draft wording"))

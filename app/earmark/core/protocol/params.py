@@ -16,6 +16,10 @@ from urllib.parse import urlencode
 from .messages import ProtocolError
 
 TURN_PLACEHOLDER = "{{turn}}"
+# Earmark's extension of `llm_gateway`, for the embedded engine only: speaker label -> the name
+# `{{turn}}` is prefixed with ("Dana: we ship on Friday"); "" names turns without a label
+# (a call's microphone: "You"). A labelled turn without a name reads "Speaker A: …".
+SPEAKER_NAMES = "speaker_names"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from .paths import META_FILE, SESSION_FILES
 from .records import SessionMeta, SessionStatus, format_time, parse_time
 
 INDEX_FILE = ".library-index.json"
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: speakers' names
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,7 @@ class SessionSummary:
     id: str = ""
     has_analysis: bool = False
     problem: str | None = None
+    speakers: tuple[tuple[str, str], ...] = ()  # (label, name) the user gave, for search
 
     @classmethod
     def from_meta(cls, folder: Path, meta: SessionMeta) -> SessionSummary:
@@ -50,7 +51,8 @@ class SessionSummary:
                    ended_at=meta.ended_at, audio_duration_ms=meta.audio_duration_ms,
                    turn_count=meta.turn_count, engine=meta.engine,
                    speech_model=meta.speech_model, llm_model=meta.llm_model,
-                   status=meta.status, id=meta.id, has_analysis=meta.analysis is not None)
+                   status=meta.status, id=meta.id, has_analysis=meta.analysis is not None,
+                   speakers=tuple(meta.speakers.items()))
 
     @classmethod
     def damaged(cls, folder: Path, problem: str) -> SessionSummary:
@@ -65,7 +67,7 @@ class SessionSummary:
                 "audio_duration_ms": self.audio_duration_ms, "turn_count": self.turn_count,
                 "engine": self.engine, "speech_model": self.speech_model,
                 "llm_model": self.llm_model, "status": str(self.status), "id": self.id,
-                "has_analysis": self.has_analysis}
+                "has_analysis": self.has_analysis, "speakers": dict(self.speakers)}
 
     @classmethod
     def _from_index(cls, folder: Path, d: dict[str, Any]) -> SessionSummary:
@@ -76,7 +78,8 @@ class SessionSummary:
                    audio_duration_ms=int(d["audio_duration_ms"]), turn_count=int(d["turn_count"]),
                    engine=d["engine"], speech_model=d["speech_model"], llm_model=d["llm_model"],
                    status=SessionStatus(d["status"]), id=d["id"],
-                   has_analysis=bool(d["has_analysis"]))
+                   has_analysis=bool(d["has_analysis"]),
+                   speakers=tuple((str(k), str(v)) for k, v in d["speakers"].items()))
 
 
 def _stamp(st: os.stat_result) -> list[int]:

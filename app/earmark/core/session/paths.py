@@ -12,6 +12,7 @@ import platformdirs
 
 APP_DIR_NAME = "Earmark"
 AUDIO_FILE = "audio.wav"
+SYSTEM_AUDIO_FILE = "system.wav"  # a call: what the speakers played (the other side)
 TRANSCRIPT_FILE = "transcript.jsonl"
 LLM_FILE = "llm.jsonl"
 META_FILE = "session.json"

@@ -14,7 +14,7 @@ from .errors import StorageError
 from .jsonl import JsonlAppender
 from .lock import RecordingLock
 from .metafile import write_meta
-from .paths import AUDIO_FILE, LLM_FILE, TRANSCRIPT_FILE
+from .paths import AUDIO_FILE, LLM_FILE, SYSTEM_AUDIO_FILE, TRANSCRIPT_FILE
 from .records import (
     Analysis,
     AnswerRecord,
@@ -68,6 +68,7 @@ class SessionRecorder:
         (folder / TRANSCRIPT_FILE).touch()
         (folder / LLM_FILE).touch()
         self._wav = WavWriter(folder / AUDIO_FILE)
+        self._system_wav: WavWriter | None = None  # a call's second stream, when it has one
         self._stop_sync = threading.Event()
         self._sync_thread: threading.Thread | None = None
         self._start_sync_thread()
@@ -102,7 +103,8 @@ class SessionRecorder:
     @property
     def pending(self) -> bool:
         """True while some audio, turn, answer or metadata waits in memory for the disk."""
-        return bool(self._wav.pending_bytes or self._transcript.pending_count
+        return bool(any(wav.pending_bytes for wav in self._wavs())
+                    or self._transcript.pending_count
                     or self._llm.pending_count or self._meta_dirty)
 
     @property
@@ -114,14 +116,28 @@ class SessionRecorder:
     def write_audio(self, pcm: bytes) -> None:
         """Append 16 kHz mono PCM16. For the audio thread: cheap, and never raises.
         Audio arriving after `finish` is ignored."""
+        self._write(self._wav, pcm)
+
+    def write_system_audio(self, pcm: bytes) -> None:
+        """A call's other stream (what the speakers play), into its own WAV; as write_audio."""
+        if self._system_wav is None:
+            with self._lock:
+                if self._system_wav is None:
+                    self._system_wav = WavWriter(self._folder / SYSTEM_AUDIO_FILE)
+        self._write(self._system_wav, pcm)
+
+    def _write(self, wav: WavWriter, pcm: bytes) -> None:
         if self._stopping:
             return
         try:
-            self._wav.write(pcm)
+            wav.write(pcm)
         except StorageError as exc:
             self._report(exc)
         except Exception as exc:  # nothing may escape into the audio thread
             self._report(exc)
+
+    def _wavs(self) -> list[WavWriter]:
+        return [self._wav, *([self._system_wav] if self._system_wav is not None else [])]
 
     def add_turn(self, turn: TurnRecord) -> bool:
         """Save a final turn (fsynced). Adding a turn_order again replaces that turn (a
@@ -174,7 +190,8 @@ class SessionRecorder:
                 self._meta = dataclasses.replace(self._meta, ended_at=now())
         self._stop_sync_thread()
         error: StorageError | None = None
-        for step in (self._wav.close, self._transcript.retry, self._llm.retry):
+        for step in (*(wav.close for wav in self._wavs()), self._transcript.retry,
+                     self._llm.retry):
             try:
                 step()
             except StorageError as exc:
@@ -212,7 +229,8 @@ class SessionRecorder:
         on disk and is repaired by `recover_interrupted` on the next launch."""
         self._stopping = True
         self._stop_sync_thread()
-        self._wav.abandon()
+        for wav in self._wavs():
+            wav.abandon()
         self._lock_file.release(remove=False)
 
     # --- internals -------------------------------------------------------------------------
@@ -237,9 +255,7 @@ class SessionRecorder:
     def _flush_steps(self) -> list[Callable[[], None]]:
         steps: list[Callable[[], None]] = [self._transcript.retry, self._llm.retry,
                                            self._write_meta_locked]
-        if not self._wav.closed:
-            steps.insert(0, self._wav.write_pending)
-        return steps
+        return [wav.write_pending for wav in self._wavs() if not wav.closed] + steps
 
     def _write_meta_locked(self) -> None:
         with self._lock:
@@ -253,10 +269,11 @@ class SessionRecorder:
     def _maintain(self) -> None:
         """Once per sync interval: retry the backlog, then fsync the audio."""
         if self._flush():
-            try:
-                self._wav.sync()
-            except StorageError as exc:
-                self._report(exc)
+            for wav in self._wavs():
+                try:
+                    wav.sync()
+                except StorageError as exc:
+                    self._report(exc)
 
     def _sync_loop(self) -> None:
         while not self._stop_sync.wait(self._sync_interval):

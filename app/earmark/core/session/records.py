@@ -296,8 +296,9 @@ class SavedSession:
 
 
 def latest_turns(turns: list[TurnRecord]) -> tuple[TurnRecord, ...]:
-    """One turn per turn_order, the last written winning (a re-added turn is a revision)."""
+    """One turn per turn_order, the last written winning (a re-added turn is a revision; one
+    re-added with no text and no words was withdrawn: a call's echo)."""
     by_order: dict[int, TurnRecord] = {}
     for turn in turns:
         by_order[turn.turn_order] = turn
-    return tuple(by_order[k] for k in sorted(by_order))
+    return tuple(by_order[k] for k in sorted(by_order) if by_order[k].text or by_order[k].words)

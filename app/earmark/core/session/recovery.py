@@ -14,7 +14,7 @@ from .errors import SessionError, StorageError
 from .jsonl import read_jsonl, repair_tail
 from .lock import is_locked
 from .metafile import read_meta, remove_stale_temp_files, write_meta
-from .paths import AUDIO_FILE, LLM_FILE, LOCK_FILE, TRANSCRIPT_FILE
+from .paths import AUDIO_FILE, LLM_FILE, LOCK_FILE, SYSTEM_AUDIO_FILE, TRANSCRIPT_FILE
 from .records import SessionMeta, SessionStatus, TurnRecord, latest_turns
 from .wav_writer import HEADER_SIZE, bytes_to_ms, wav_header
 
@@ -115,6 +115,8 @@ def recover_session(folder: Path) -> RecoveryReport | None:
     remove_stale_temp_files(folder)
     try:
         wav = repair_wav(folder / AUDIO_FILE)
+        if (folder / SYSTEM_AUDIO_FILE).exists():  # a call's other stream
+            repair_wav(folder / SYSTEM_AUDIO_FILE)
         dropped_transcript = repair_tail(folder / TRANSCRIPT_FILE)
         dropped_llm = repair_tail(folder / LLM_FILE)
     except StorageError:

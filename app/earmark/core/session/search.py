@@ -1,4 +1,5 @@
-"""Find text across every session's transcript and LLM answers."""
+"""Find text across every session's transcript and LLM answers. A turn is searched as it is
+read, "Dana: we ship on Friday", so a speaker's name finds what they said."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from .errors import StorageError
 from .library import SessionSummary
 from .paths import LLM_FILE, TRANSCRIPT_FILE
+from .speakers import speaker_name
 
 SNIPPET_CONTEXT = 60  # characters shown on each side of the match
 
@@ -41,6 +43,14 @@ def make_snippet(text: str, start: int, end: int,
     suffix = "…" if right < len(text) else ""
     snippet = prefix + text[left:right].replace("\n", " ") + suffix
     return snippet, len(prefix) + start - left, len(prefix) + end - left
+
+
+def _turn_text(record: dict, names: dict[str, str]) -> str | None:
+    text, label = record.get("text"), record.get("speaker")
+    if not isinstance(text, str):
+        return None
+    name = speaker_name(label, names) if isinstance(label, str) else None
+    return f"{name}: {text}" if name else text
 
 
 def _records(path: Path, needle: str, raw_filter: bool) -> list[dict]:
@@ -78,17 +88,21 @@ def search_sessions(summaries: list[SessionSummary], query: str,
     hits: list[SearchHit] = []
     for summary in summaries:
         found: list[SearchHit] = []
+        names = dict(summary.speakers)
         for name, source, key in ((TRANSCRIPT_FILE, "transcript", "text"),
                                   (LLM_FILE, "answer", "answer")):
+            # a name is in session.json, "Speaker A" nowhere: the raw text cannot rule them out
+            quick = raw_filter and not (source == "transcript" and _may_name(needle, names))
             try:
-                records = _records(summary.folder / name, needle, raw_filter)
+                records = _records(summary.folder / name, needle, quick)
             except StorageError:
                 continue
             if source == "transcript":  # the last line of a turn_order is its revision
                 records = list({r.get("turn_order"): r for r in records}.values())
             seen: set[int] = set()
             for record in records:
-                turn_order, text = record.get("turn_order"), record.get(key)
+                turn_order = record.get("turn_order")
+                text = _turn_text(record, names) if source == "transcript" else record.get(key)
                 if not isinstance(turn_order, int) or not isinstance(text, str):
                     continue
                 if turn_order in seen:
@@ -104,3 +118,9 @@ def search_sessions(summaries: list[SessionSummary], query: str,
         if len(hits) >= limit:
             return hits[:limit]
     return hits
+
+
+def _may_name(needle: str, names: dict[str, str]) -> bool:
+    """The query may match a speaker as the transcript reads them."""
+    return any(needle in name.lower() for name in names.values()) \
+        or "speaker" in needle or needle in "unknown speaker" or needle in "you"

@@ -13,6 +13,8 @@ from .records import TurnRecord
 
 # the service's labels for a turn too short to tell (PENDING replaced UNKNOWN in June 2026)
 UNATTRIBUTED = frozenset({"UNKNOWN", "PENDING"})
+# a call's microphone stream: the person using Earmark (the other side is diarized: A, B, …)
+YOU = "You"
 
 
 def speaker_name(label: str | None, names: Mapping[str, str]) -> str | None:
@@ -21,6 +23,8 @@ def speaker_name(label: str | None, names: Mapping[str, str]) -> str | None:
         return None
     if names.get(label):
         return names[label]
+    if label == YOU:
+        return YOU
     return "Unknown speaker" if label in UNATTRIBUTED else f"Speaker {label}"
 
 

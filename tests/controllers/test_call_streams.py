@@ -1,0 +1,69 @@
+"""A call on the real embedded engine: the microphone and the system audio as two streams of
+one session. The other side's words appear once, as the other side's, even though the
+microphone heard them too (an echo off the speakers); the user's words are "You"; both
+recordings are saved."""
+
+from __future__ import annotations
+
+import pytest
+
+from earmark.controllers.live_session import LiveSessionController, SessionConfig
+from earmark.core.protocol import StreamingParams
+from earmark.core.session import SessionStore
+from earmark.core.session.paths import SYSTEM_AUDIO_FILE
+from earmark.workers.engine_host import EngineHost, EngineState
+from earmark.workers.file_source import FileSource
+from tests.support.call_audio import assert_each_sentence_once, build_call, shares_a_run
+from tests.support.qt_wait import wait_for
+
+
+@pytest.fixture(scope="module")
+def host(qapp):
+    engine = EngineHost("whisper-tiny.en")
+    engine.start()
+    wait_for(lambda: engine.state == EngineState.READY, 120)
+    yield engine
+    engine.stop()
+
+
+PACE = 3.0  # both sides at the same pace, as a live call is: turns are numbered as they begin
+
+
+def call_session(tmp_path, host, call, filter_echo: bool = True):
+    store = SessionStore(tmp_path / "sessions", use_trash=False)
+    controller = LiveSessionController(store)
+    params = StreamingParams(sample_rate=16000, format_turns=True, speaker_labels=True)
+    config = SessionConfig(host.endpoint(), params, "Embedded engine",
+                           lambda: FileSource(call.microphone, speed=PACE),
+                           system_source=lambda: FileSource(call.system, speed=PACE),
+                           from_file=True)
+    ended: list[str] = []
+    controller.session_ended.connect(ended.append)
+    controller.start_session(config)
+    if not filter_echo:
+        controller.turn_filter = None
+    wait_for(lambda: bool(ended), 180)
+    return controller, store.load(controller.saved_folder), ended[0]
+
+
+def test_a_call_shows_each_sentence_once_with_who_said_it(tmp_path, host):
+    call = build_call(tmp_path / "audio", echo_gain=0.4)
+    controller, session, summary = call_session(tmp_path, host, call)
+    assert controller.complete, summary
+    assert_each_sentence_once(session.turns, call)
+    orders = [t.turn_order for t in session.turns]
+    assert orders == sorted(set(orders))
+    starts = [t.words[0].start_ms for t in session.turns]
+    assert starts == sorted(starts), "the two sides interleave in the order they spoke"
+    assert (session.folder / SYSTEM_AUDIO_FILE).stat().st_size > 16000 * 2 * 30
+    cards = [controller.transcript.card(i).title for i in range(controller.transcript.rowCount())]
+    assert any("You" in title for title in cards) and any("Speaker A" in t for t in cards)
+
+
+def test_without_the_echo_check_the_other_side_appears_twice(tmp_path, host):
+    """The check is what keeps the echo out: the same call without it repeats the other
+    side in "You" turns."""
+    call = build_call(tmp_path / "audio", echo_gain=0.4)
+    _controller, session, _summary = call_session(tmp_path, host, call, filter_echo=False)
+    yours = [t.text for t in session.turns if t.speaker == "You"]
+    assert any(shares_a_run(text, sentence) for sentence in call.them for text in yours)

@@ -1,0 +1,77 @@
+"""A call as two recordings: what the speakers play (the other side) and what the microphone
+hears (the user, plus the other side's echo off the laptop's speakers), built from the
+two-speaker fixture (LibriSpeech, CC BY 4.0) and its segment times."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from tests.conftest import speech_file
+
+RATE = 16000
+FIXTURE = "multispeaker/ms01_2spk_alternating_ls-test-other.wav"
+
+
+@dataclass(frozen=True)
+class Call:
+    system: Path  # the other side, as the speakers play it
+    microphone: Path  # the user, and the echo of the other side
+    them: list[str]  # what the other side says, one sentence per turn
+    you: list[str]  # what the user says
+
+
+def build_call(folder: Path, *, turns: int = 4, echo_gain: float = 0.4,
+               echo_delay_ms: int = 60) -> Call:
+    """The fixture's first `turns` turns: its first speaker is the other side, its second
+    the user; the microphone hears the other side at `echo_gain`, `echo_delay_ms` late."""
+    audio, rate = sf.read(speech_file(FIXTURE), dtype="float32")
+    assert rate == RATE
+    segments = json.loads(speech_file(FIXTURE).with_suffix(".segments.json").read_text())
+    segments = segments if isinstance(segments, list) else segments["segments"]
+    segments = segments[:turns]
+    end = int(segments[-1]["end"] * RATE) + RATE
+    audio = audio[:end]
+    first = segments[0]["speaker"]
+    system, you = np.zeros_like(audio), np.zeros_like(audio)
+    for seg in segments:
+        span = slice(int(seg["start"] * RATE), int(seg["end"] * RATE))
+        (system if seg["speaker"] == first else you)[span] = audio[span]
+    delay = int(echo_delay_ms * RATE / 1000)
+    echo = np.concatenate([np.zeros(delay, dtype="float32"), system[:len(system) - delay]])
+    microphone = np.clip(you + echo_gain * echo, -1, 1)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = folder / "system.wav", folder / "microphone.wav"
+    for path, samples in zip(paths, (system, microphone), strict=True):
+        sf.write(path, samples, RATE, subtype="PCM_16")
+    texts = [(seg["speaker"] == first, seg["text"]) for seg in segments]
+    return Call(*paths, [t for them, t in texts if them], [t for them, t in texts if not them])
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower())
+
+
+def shares_a_run(text: str, sentence: str, n: int = 4) -> bool:
+    """`text` holds some `n` words in a row of `sentence`."""
+    said = words(sentence)
+    grams = {tuple(said[i:i + n]) for i in range(len(said) - n + 1)}
+    heard = words(text)
+    return any(tuple(heard[i:i + n]) in grams for i in range(len(heard) - n + 1))
+
+
+def assert_each_sentence_once(turns, call: Call) -> None:
+    """Every sentence of the other side is in the other side's turns and in no "You" turn;
+    every sentence of the user is in a "You" turn."""
+    yours = [t.text for t in turns if t.speaker == "You"]
+    theirs = [t.text for t in turns if t.speaker not in (None, "You")]
+    for sentence in call.them:
+        assert any(shares_a_run(text, sentence) for text in theirs), (sentence, theirs)
+        assert not any(shares_a_run(text, sentence) for text in yours), (sentence, yours)
+    for sentence in call.you:
+        assert any(shares_a_run(text, sentence) for text in yours), (sentence, yours)
