@@ -30,33 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
 
 from PySide6.QtCore import QCoreApplication
 
-from earmark.controllers.live_session import LiveSessionController, SessionConfig
-from earmark.core.protocol import StreamingParams
-from earmark.core.session import SessionStore
 from earmark.workers.engine_host import EngineHost, EngineState
-from earmark.workers.file_source import FileSource
-from tests.support.call_audio import Call, build_call, shares_a_run, words
+from tests.support.call_audio import Call, build_call, run_call, shares_a_run, words
 from tests.support.qt_wait import wait_for
 
 # gain, delay ms (the first: no echo at all, the baseline)
 ECHOES = [(0.0, 0), (0.2, 40), (0.4, 60), (0.7, 120), (1.0, 250)]
-
-
-def run_call(host: EngineHost, call: Call, folder: Path, pace: float):
-    store = SessionStore(folder / "sessions", use_trash=False)
-    controller = LiveSessionController(store)
-    params = StreamingParams(sample_rate=16000, format_turns=True, speaker_labels=True)
-    config = SessionConfig(host.endpoint(), params, "Embedded engine",
-                           lambda: FileSource(call.microphone, speed=pace),
-                           system_source=lambda: FileSource(call.system, speed=pace),
-                           from_file=True)
-    ended: list[str] = []
-    controller.session_ended.connect(ended.append)
-    controller.start_session(config)
-    wait_for(lambda: bool(ended), 600)
-    raw = [t.text for t in controller.assembler.final_turns]
-    saved = store.load(controller.saved_folder).turns
-    return raw, [t.text for t in saved if t.speaker == "You"]
 
 
 def score(yours: list[str], call: Call, echo_turns: int) -> str:
@@ -82,7 +61,9 @@ def main() -> None:
                 folder = Path(tmp) / f"{gain}-{delay}"
                 call = build_call(folder, turns=args.turns, echo_gain=gain,
                                   echo_delay_ms=delay)
-                raw, checked = run_call(host, call, folder, args.pace)
+                controller, session, _ = run_call(host, call, folder, args.pace)
+                raw = [t.text for t in controller.assembler.final_turns]
+                checked = [t.text for t in session.turns if t.speaker == "You"]
                 hidden = len(raw) - len(checked)
                 print(f"echo gain={gain} delay_ms={delay}")
                 print(f"  without check: {score(raw, call, 0)}")

@@ -14,7 +14,6 @@ from earmark.core.session import SessionStore
 from earmark.core.session.paths import SYSTEM_AUDIO_FILE
 from earmark.workers.audio_inputs import AudioInput, InputKind
 from earmark.workers.audio_sources import MicrophoneSource
-from earmark.workers.engine_host import EngineHost, EngineState
 from tests.support.call_audio import assert_each_sentence_once, build_call
 from tests.support.qt_wait import wait_for
 from tests.support.virtual_mic import SPEAKERS_MONITOR, play, start_virtual_mic, stop
@@ -27,14 +26,9 @@ SPEAKERS = AudioInput(f"pulse:{SPEAKERS_MONITOR}", "System audio (virtual speake
                       InputKind.SYSTEM_AUDIO, pulse_source=SPEAKERS_MONITOR)
 
 
-@pytest.fixture(scope="module")
-def host(qapp):
+@pytest.fixture(scope="module", autouse=True)
+def virtual_devices():
     start_virtual_mic()
-    engine = EngineHost("whisper-tiny.en")
-    engine.start()
-    wait_for(lambda: engine.state == EngineState.READY, 120)
-    yield engine
-    engine.stop()
 
 
 def test_a_call_through_two_devices_with_an_echo_shows_each_sentence_once(tmp_path, host):

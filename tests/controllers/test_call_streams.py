@@ -5,50 +5,20 @@ recordings are saved."""
 
 from __future__ import annotations
 
-import pytest
-
-from earmark.controllers.live_session import LiveSessionController, SessionConfig
-from earmark.core.protocol import StreamingParams
-from earmark.core.session import SessionStore
 from earmark.core.session.paths import SYSTEM_AUDIO_FILE
-from earmark.workers.engine_host import EngineHost, EngineState
-from earmark.workers.file_source import FileSource
-from tests.support.call_audio import assert_each_sentence_once, build_call, shares_a_run
-from tests.support.qt_wait import wait_for
-
-
-@pytest.fixture(scope="module")
-def host(qapp):
-    engine = EngineHost("whisper-tiny.en")
-    engine.start()
-    wait_for(lambda: engine.state == EngineState.READY, 120)
-    yield engine
-    engine.stop()
-
+from tests.support.call_audio import (
+    assert_each_sentence_once,
+    build_call,
+    run_call,
+    shares_a_run,
+)
 
 PACE = 3.0  # both sides at the same pace, as a live call is: turns are numbered as they begin
 
 
-def call_session(tmp_path, host, call, filter_echo: bool = True):
-    store = SessionStore(tmp_path / "sessions", use_trash=False)
-    controller = LiveSessionController(store)
-    params = StreamingParams(sample_rate=16000, format_turns=True, speaker_labels=True)
-    config = SessionConfig(host.endpoint(), params, "Embedded engine",
-                           lambda: FileSource(call.microphone, speed=PACE),
-                           system_source=lambda: FileSource(call.system, speed=PACE),
-                           from_file=True)
-    ended: list[str] = []
-    controller.session_ended.connect(ended.append)
-    controller.start_session(config)
-    if not filter_echo:
-        controller.turn_filter = None
-    wait_for(lambda: bool(ended), 180)
-    return controller, store.load(controller.saved_folder), ended[0]
-
-
 def test_a_call_shows_each_sentence_once_with_who_said_it(tmp_path, host):
     call = build_call(tmp_path / "audio", echo_gain=0.4)
-    controller, session, summary = call_session(tmp_path, host, call)
+    controller, session, summary = run_call(host, call, tmp_path, PACE)
     assert controller.complete, summary
     assert_each_sentence_once(session.turns, call)
     orders = [t.turn_order for t in session.turns]
@@ -64,6 +34,6 @@ def test_without_the_echo_check_the_other_side_appears_twice(tmp_path, host):
     """The check is what keeps the echo out: the same call without it repeats the other
     side in "You" turns."""
     call = build_call(tmp_path / "audio", echo_gain=0.4)
-    _controller, session, _summary = call_session(tmp_path, host, call, filter_echo=False)
+    _controller, session, _summary = run_call(host, call, tmp_path, PACE, check_echo=False)
     yours = [t.text for t in session.turns if t.speaker == "You"]
     assert any(shares_a_run(text, sentence) for sentence in call.them for text in yours)

@@ -44,15 +44,6 @@ def speech(tmp_path_factory) -> tuple[str, str]:
     return str(path), " ".join(texts)
 
 
-@pytest.fixture(scope="module")
-def host(qapp):
-    engine = EngineHost("whisper-tiny.en")
-    engine.start()
-    wait_for(lambda: engine.state == EngineState.READY, 120)
-    yield engine
-    engine.stop()
-
-
 @pytest.fixture
 def proxy(host):
     proxy = TcpProxy(port_of(host.endpoint()))

@@ -12,7 +12,13 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from earmark.controllers.live_session import LiveSessionController, SessionConfig
+from earmark.core.protocol import StreamingParams
+from earmark.core.session import SavedSession, SessionStore
+from earmark.workers.engine_host import EngineHost
+from earmark.workers.file_source import FileSource
 from tests.conftest import speech_file
+from tests.support.qt_wait import wait_for
 
 RATE = 16000
 FIXTURE = "multispeaker/ms01_2spk_alternating_ls-test-other.wav"
@@ -75,3 +81,23 @@ def assert_each_sentence_once(turns, call: Call) -> None:
         assert not any(shares_a_run(text, sentence) for text in yours), (sentence, yours)
     for sentence in call.you:
         assert any(shares_a_run(text, sentence) for text in yours), (sentence, yours)
+
+
+def run_call(host: EngineHost, call: Call, folder: Path, pace: float,
+             check_echo: bool = True) -> tuple[LiveSessionController, SavedSession, str]:
+    """`call` as the app runs one (both sides paced alike, as live audio is) on the embedded
+    engine: (the controller, the saved session, the summary it ended with)."""
+    store = SessionStore(folder / "sessions", use_trash=False)
+    controller = LiveSessionController(store)
+    params = StreamingParams(sample_rate=16000, format_turns=True, speaker_labels=True)
+    config = SessionConfig(host.endpoint(), params, "Embedded engine",
+                           lambda: FileSource(call.microphone, speed=pace),
+                           system_source=lambda: FileSource(call.system, speed=pace),
+                           from_file=True)
+    ended: list[str] = []
+    controller.session_ended.connect(ended.append)
+    controller.start_session(config)
+    if not check_echo:
+        controller.turn_filter = None
+    wait_for(lambda: bool(ended), 600)
+    return controller, store.load(controller.saved_folder), ended[0]
