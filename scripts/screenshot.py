@@ -12,9 +12,12 @@ chosen explicitly (answers are off by default offline), so its cards carry the "
              screenshot_tray.py), else the menu alone
   --library  the session library with a saved session playing (docs/library-playback.png),
              see screenshot_library.py
+  --call     a call through two virtual sound devices, "You" and the other side
+             (docs/call.png), see screenshot_call.py
 
-Usage: .venv/bin/python scripts/screenshot.py [--dark] [--tray | --library] [--seconds 45]
-       [--out PATH]; under Xvfb: xvfb-run -s "-screen 0 1366x768x24" with QT_QPA_PLATFORM=xcb.
+Usage: .venv/bin/python scripts/screenshot.py [--dark] [--tray | --library | --call]
+       [--seconds 45] [--out PATH]
+under Xvfb: xvfb-run -s "-screen 0 1366x768x24" with QT_QPA_PLATFORM=xcb.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
+from screenshot_call import call_window
 from screenshot_library import library_playback
 from screenshot_tray import grab_tray_menu, system_tray
 
@@ -70,6 +74,8 @@ def default_out(args: argparse.Namespace) -> Path:
         return DOCS / ("library-playback-dark.png" if args.dark else "library-playback.png")
     if args.tray:
         return DOCS / ("tray-menu-dark.png" if args.dark else "tray-menu.png")
+    if args.call:
+        return DOCS / ("call-dark.png" if args.dark else "call.png")
     return DOCS / ("dark-theme.png" if args.dark else "screenshot.png")
 
 
@@ -84,6 +90,7 @@ def parse_args() -> argparse.Namespace:
     what.add_argument("--tray", action="store_true", help="the tray icon's menu, live")
     what.add_argument("--library", action="store_true",
                       help="the library, a saved session playing")
+    what.add_argument("--call", action="store_true", help="a call through two sound devices")
     args = parser.parse_args()
     args.out = args.out or default_out(args)
     return args
@@ -145,6 +152,8 @@ def main() -> int:
     alsa_quiet.install()  # as the app does: no ALSA/JACK noise from the sound devices
     if args.library:
         return library_playback(app, args.out, args.speech, SIZE)
+    if args.call:
+        return call_window(app, args.out, SIZE, pump, args.seconds)
     return live_session(app, args)
 
 

@@ -5,6 +5,7 @@ recordings are saved."""
 
 from __future__ import annotations
 
+from earmark.controllers.library import transcript_cards
 from earmark.core.session.paths import SYSTEM_AUDIO_FILE
 from tests.support.call_audio import (
     assert_each_sentence_once,
@@ -28,6 +29,9 @@ def test_a_call_shows_each_sentence_once_with_who_said_it(tmp_path, host):
     assert (session.folder / SYSTEM_AUDIO_FILE).stat().st_size > 16000 * 2 * 30
     cards = [controller.transcript.card(i).title for i in range(controller.transcript.rowCount())]
     assert any("You" in title for title in cards) and any("Speaker A" in t for t in cards)
+    # the turns that were only echo leave no gap in the numbers, live or in the library
+    assert [t.split(" · ")[0] for t in cards] == [f"Turn {n}" for n in range(1, len(cards) + 1)]
+    assert [c.title for c in transcript_cards(session)] == cards
 
 
 def test_without_the_echo_check_the_other_side_appears_twice(tmp_path, host):

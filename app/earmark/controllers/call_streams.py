@@ -108,6 +108,7 @@ class CallStreams(QObject):
         log.info("call: the other side streams as a second connection")
         self.other.start_session(self._config, numbers=numbers)
         self.other.speaker_names = self.microphone.speaker_names
+        self.microphone.cards.by_position = self.other.cards.by_position = True
 
     def stop(self) -> None:
         self.other.stop_session()

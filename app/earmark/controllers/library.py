@@ -29,7 +29,7 @@ from ..core.session import (
     export,
 )
 from ..core.session.export import SessionLike
-from ..core.session.speakers import named_turns
+from ..core.session.speakers import named_turns, speaker_name
 from .card_model import Card, CardListModel, CardState
 from .library_models import (
     Column,
@@ -65,11 +65,14 @@ class SessionCardModel(CardListModel):
 
 
 def transcript_cards(session: SavedSession) -> list[Card]:
+    """A card per turn, numbered as they stand (a call's hidden echo turns leave no gap) and
+    named as the user named the speakers."""
     cards = []
-    for turn in session.turns:
-        title = f"Turn {turn.turn_order + 1}"
-        if turn.speaker:
-            title += f" · Speaker {turn.speaker}"
+    for number, turn in enumerate(session.turns, 1):
+        title = f"Turn {number}"
+        name = speaker_name(turn.speaker, session.meta.speakers)
+        if name:
+            title += f" · {name}"
         cards.append(Card(turn.turn_order, title, turn.text.strip() or "(no words)",
                           CardState.FINAL, format_clock(turn.start_ms)))
     return cards
@@ -83,6 +86,7 @@ def answer_cards(session: SavedSession) -> list[Card]:
     for answer in session.answers:
         by_turn.setdefault(answer.turn_order, []).append(answer)
     answered = _answered_text(session, sorted(by_turn))
+    numbers = {turn.turn_order: n for n, turn in enumerate(session.turns, 1)}
     context = " ".join(session.meta.speakers.values())
     cards = []
     for order, answers in by_turn.items():
@@ -91,7 +95,8 @@ def answer_cards(session: SavedSession) -> list[Card]:
         meta = ", ".join(f"{m} · demo model: may be invented" if is_demo_model(m) else m
                          for m in models)
         state = CardState.ERROR if all(a.error for a in answers) else CardState.FINAL
-        cards.append(Card(order, f"Turn {order + 1}", "\n\n".join(bodies), state, meta))
+        cards.append(Card(order, f"Turn {numbers.get(order, order + 1)}", "\n\n".join(bodies),
+                          state, meta))
     return cards
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Mapping
 
 from ..core.catalog import is_demo_model
@@ -11,6 +13,7 @@ from ..core.turns import TranscriptTurn, TurnAnswer
 from .card_model import Card, CardListModel, CardState
 
 NOT_FINALISED = "not finalised"
+_TURN_NUMBER = re.compile(r"^Turn \d+")
 
 
 def turn_card(turn: TranscriptTurn, names: Mapping[str, str] | None = None) -> Card:
@@ -57,3 +60,22 @@ def settle_cards(transcript: CardListModel, answers: CardListModel) -> int:
             answers.upsert(Card(card.order, card.title, "No answer: the session ended before "
                                 "it came.", CardState.ERROR, card.meta))
     return marked
+
+
+def numbered(card: Card, number: int) -> Card:
+    """`card` titled "Turn `number`" (the rest of its title kept)."""
+    title = _TURN_NUMBER.sub(f"Turn {number}", card.title, count=1)
+    return card if title == card.title else dataclasses.replace(card, title=title)
+
+
+def number_from(transcript: CardListModel, answers: CardListModel, row: int = 0) -> None:
+    """Number the turns from `row` on by where they stand in the transcript, and their
+    answers with them: a call hides the turns that were only echo, and their numbers must
+    not leave gaps ("Turn 1, Turn 3")."""
+    cards = transcript.cards()
+    numbers = {card.order: i + 1 for i, card in enumerate(cards)}
+    for card in cards[row:]:
+        transcript.upsert(numbered(card, numbers[card.order]))
+    for card in answers.cards():
+        if card.order in numbers and numbers[card.order] > row:
+            answers.upsert(numbered(card, numbers[card.order]))

@@ -16,7 +16,7 @@ from ..core.prompts import Prompt
 from ..core.protocol import LLMGatewayResponse
 from ..core.turns import TranscriptTurn, TurnAnswer
 from .card_model import Card, CardListModel, CardState
-from .session_cards import answer_card, pending_answer_card, turn_card
+from .session_cards import answer_card, number_from, numbered, pending_answer_card, turn_card
 from .session_recording import SessionRecording
 
 log = logging.getLogger(__name__)
@@ -34,10 +34,12 @@ class TurnCards:
         self._hidden: set[int] = set()  # turns shown as nothing (all of them an echo)
         self._filtered: dict[int, TranscriptTurn | None] = {}  # what the check left
         self._own: set[int] = set()  # this stream's turns (a call's cards hold two streams')
+        self.by_position = False  # a call: turns numbered as they stand, not by turn_order
 
     def reset(self, clear: bool) -> None:
         self.names = {}
         self.filter = None
+        self.by_position = False
         self._hidden, self._filtered, self._own = set(), {}, set()
         if clear:
             self.transcript.clear()
@@ -61,8 +63,22 @@ class TurnCards:
             saved = saved or turn.final
         if self.recording is not None and saved:
             self.recording.add_turn(shown)
-        self.transcript.upsert(turn_card(shown, self.names))
+        self._upsert(self.transcript, turn_card(shown, self.names))
         return shown
+
+    def _upsert(self, model: CardListModel, card: Card) -> None:
+        """Put `card` in `model`, numbered by its turn's place in the transcript on a call."""
+        if not self.by_position:
+            model.upsert(card)
+            return
+        known = self.transcript.row_of(card.order) is not None
+        row = model.upsert(card)
+        if model is self.transcript and not known and row < self.transcript.rowCount() - 1:
+            number_from(self.transcript, self.answers, row)  # a turn between others
+            return
+        place = self.transcript.row_of(card.order)
+        if place is not None:
+            model.upsert(numbered(card, place + 1))
 
     def recheck(self, turns: Iterable[TranscriptTurn], since_ms: int) -> None:
         """Show again, newest first, the turns that end after `since_ms` whose echo check
@@ -86,7 +102,7 @@ class TurnCards:
 
     def expect_answer(self, order: int, model: str | None) -> None:
         if model and self.answers.row_of(order) is None and order not in self._hidden:
-            self.answers.upsert(pending_answer_card(order, model))
+            self._upsert(self.answers, pending_answer_card(order, model))
 
     def owed(self) -> set[int]:
         """The turns whose answers are still on their way."""
@@ -97,8 +113,8 @@ class TurnCards:
         """Show and save `answer`; False when it is about a hidden turn (an echo)."""
         if answer.turn_order in self._hidden:
             return False
-        self.answers.upsert(answer_card(answer, model, *self._checked(answer, message, prompt,
-                                                                      model)))
+        self._upsert(self.answers, answer_card(answer, model,
+                                               *self._checked(answer, message, prompt, model)))
         # A server that falls behind answers several turns at once, tagged with the last one.
         for card in self.answers.cards():
             if card.state == CardState.PENDING and card.order < answer.turn_order \
@@ -114,8 +130,11 @@ class TurnCards:
         if order in self._hidden:
             return
         self._hidden.add(order)
+        row = self.transcript.row_of(order)
         self.transcript.remove(order)
         self.answers.remove(order)
+        if self.by_position and row is not None:
+            number_from(self.transcript, self.answers, row)
         if saved:
             log.info("turn %d is the other side's echo: not shown", order)
             if self.recording is not None:
