@@ -12,6 +12,7 @@ say)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -112,7 +113,13 @@ def color(light: str, dark: bool | None = None) -> QColor:
 
 
 def colors(dark: bool | None = None) -> dict[str, QColor]:
-    """The card delegate's roles ("card", "text", "accent", …) in the current scheme."""
+    """The card delegate's roles ("card", "text", "accent", …) in the current scheme (made
+    once per scheme: every card paint asks). Do not change the colours it returns."""
+    return _colors(_dark if dark is None else dark)
+
+
+@functools.cache
+def _colors(dark: bool) -> dict[str, QColor]:
     return {role: color(value, dark) for role, value in CARD_COLORS.items()}
 
 
