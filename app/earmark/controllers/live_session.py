@@ -458,7 +458,7 @@ class LiveSessionController(QObject):
         model = (self._config.llm_model if self._config else "") or ""
         prompt = self._config.prompt if self._config else None
         if self.cards.answer(answer, message, model, prompt) and answer.error:
-            self.notice.emit(f"No answer for turn {answer.turn_order + 1}: "
+            self.notice.emit(f"No answer for turn {self.cards.number_of(answer.turn_order)}: "
                              f"{_short(answer.error)}")
 
     @_one_server_message

@@ -100,6 +100,11 @@ class TurnCards:
             if turn.speaker == label and turn.order not in self._hidden:
                 self.show(turn, saved=False)
 
+    def number_of(self, order: int) -> int:
+        """Turn `order`'s number as the transcript shows it."""
+        place = self.transcript.row_of(order) if self.by_position else None
+        return place + 1 if place is not None else order + 1
+
     def expect_answer(self, order: int, model: str | None) -> None:
         if model and self.answers.row_of(order) is None and order not in self._hidden:
             self._upsert(self.answers, pending_answer_card(order, model))
@@ -120,7 +125,8 @@ class TurnCards:
             if card.state == CardState.PENDING and card.order < answer.turn_order \
                     and card.order in self._own:
                 self.answers.upsert(Card(card.order, card.title,
-                                         f"Answered together with turn {answer.turn_order + 1}.",
+                                         "Answered together with turn "
+                                         f"{self.number_of(answer.turn_order)}.",
                                          CardState.FINAL, card.meta))
         if self.recording is not None:
             self.recording.add_answer(answer, model)
