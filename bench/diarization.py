@@ -31,19 +31,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
 
 import jiwer
 import numpy as np
 import soundfile as sf
-import websocket
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from engine import CHUNK_MS, REPO, SPEECH, Engine, normalise  # bench/engine.py
+from engine import REPO, SPEECH, Engine, normalise, stream_pcm  # bench/engine.py
 
 sys.path.insert(0, str(REPO / "app"))
 GRID_MS = 10
@@ -147,35 +144,7 @@ def recordings() -> list[Recording]:
 
 def stream(engine: Engine, pcm: np.ndarray, params: dict[str, str], pace: float) -> list[dict]:
     """Every message of a session that streams `pcm` (and 2 s of silence) at `pace`."""
-    data = pcm.tobytes() + bytes(2 * 16000 * 2)
-    query = urlencode({"sample_rate": 16000, "format_turns": "true", **params})
-    ws = websocket.create_connection(f"{engine.ws_url}?{query}",
-                                     header={"Authorization": engine.token})
-    messages: list[dict] = []
-
-    def read() -> None:
-        while True:
-            try:
-                text = ws.recv()
-            except Exception:
-                return
-            if not text:
-                return
-            messages.append(json.loads(text))
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    step = 16000 * 2 * CHUNK_MS // 1000
-    t0 = time.monotonic()
-    for i, start in enumerate(range(0, len(data), step)):
-        ws.send_binary(data[start:start + step])
-        delay = t0 + (i + 1) * CHUNK_MS / 1000 / pace - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-    ws.send(json.dumps({"type": "Terminate"}))
-    reader.join(60)
-    ws.close()
-    return messages
+    return [message for _, message in stream_pcm(engine, pcm.tobytes(), 16000, params, pace, 60)]
 
 
 # --- scoring ---------------------------------------------------------------------------------

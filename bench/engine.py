@@ -143,8 +143,16 @@ class Engine:
 def stream_file(engine: Engine, path: Path, pace: float) -> tuple[list[tuple[float, dict]], float]:
     """Messages with their arrival time on the audio clock (s since the first chunk)."""
     audio, rate = sf.read(path, dtype="int16")
-    pcm = audio.tobytes() + bytes(2 * rate * 2)  # 2 s of trailing silence
-    query = urlencode({"sample_rate": rate, "format_turns": "true"})
+    return stream_pcm(engine, audio.tobytes(), rate, {}, pace, 30), len(audio) / rate
+
+
+def stream_pcm(engine: Engine, pcm: bytes, rate: int, params: dict[str, str], pace: float,
+               wait_s: float) -> list[tuple[float, dict]]:
+    """Stream `pcm` (and 2 s of silence) in CHUNK_MS chunks at `pace`, then Terminate: every
+    message, with its arrival time (s since the first chunk); waits `wait_s` at most for the
+    last ones."""
+    data = pcm + bytes(2 * rate * 2)
+    query = urlencode({"sample_rate": rate, "format_turns": "true", **params})
     ws = websocket.create_connection(f"{engine.ws_url}?{query}",
                                      header={"Authorization": engine.token})
     messages: list[tuple[float, dict]] = []
@@ -164,15 +172,15 @@ def stream_file(engine: Engine, path: Path, pace: float) -> tuple[list[tuple[flo
     reader.start()
     step = rate * 2 * CHUNK_MS // 1000
     t0[0] = time.monotonic()
-    for i, start in enumerate(range(0, len(pcm), step)):
-        ws.send_binary(pcm[start:start + step])
+    for i, start in enumerate(range(0, len(data), step)):
+        ws.send_binary(data[start:start + step])
         delay = t0[0] + (i + 1) * CHUNK_MS / 1000 / pace - time.monotonic()
         if delay > 0:
             time.sleep(delay)
     ws.send(json.dumps({"type": "Terminate"}))
-    reader.join(30)
+    reader.join(wait_s)
     ws.close()
-    return messages, len(audio) / rate
+    return messages
 
 
 def speech_spans(path: Path) -> list[tuple[float, float]]:
