@@ -250,6 +250,8 @@ def test_speaker_names_reach_the_engine_as_names_and_the_service_as_its_system_m
     named = with_speaker_names(with_speaker_names(local, prompt, {"": "You"}, embedded=True),
                                prompt, {"A": "Dana"}, embedded=True)
     assert named.extra["speaker_names"] == {"": "You", "A": "Dana"}
+    unnamed = with_speaker_names(named, prompt, {}, embedded=True)  # the name was taken back
+    assert unnamed.extra["speaker_names"] == {"": "You"}
     assert named.messages == local.messages  # the small model is not handed a list of names
     cloud = turn_llm_gateway(prompt, "claude-sonnet-4-6", max_tokens=256)
     told = with_speaker_names(cloud, prompt, {"A": "Dana", "B": "Lee"}, embedded=False)

@@ -140,12 +140,13 @@ def turn_llm_gateway(prompt: Prompt, model: str, *, max_tokens: int = 4000,
 def with_speaker_names(gateway: LLMGatewayConfig, prompt: Prompt | None,
                        names: Mapping[str, str], *, embedded: bool) -> LLMGatewayConfig:
     """`gateway` telling who is who: the embedded engine prefixes each `{{turn}}` with the
-    speaker's name (`speaker_names`, kept beside what it had, such as a call's "You"); the
-    service cannot, so its system message lists the people (a small local model is not told:
-    it answers with the list)."""
+    speaker's name (`speaker_names`: `names`, the user's whole current naming, beside the name
+    it had for unlabelled turns, a call's "You"); the service cannot, so its system message
+    lists the people (a small local model is not told: it answers with the list)."""
     if embedded:
         known = gateway.extra.get(SPEAKER_NAMES)
-        merged = {**(known if isinstance(known, dict) else {}), **names}
+        unlabelled = {"": known[""]} if isinstance(known, dict) and known.get("") else {}
+        merged = {**unlabelled, **names}
         return replace(gateway, extra={**gateway.extra, SPEAKER_NAMES: merged})
     if prompt is None or is_local_model(gateway.model):
         return gateway
