@@ -98,6 +98,6 @@ def run_call(host: EngineHost, call: Call, folder: Path, pace: float,
     controller.session_ended.connect(ended.append)
     controller.start_session(config)
     if not check_echo:
-        controller.turn_filter = None
+        controller.cards.filter = None
     wait_for(lambda: bool(ended), 600)
     return controller, store.load(controller.saved_folder), ended[0]

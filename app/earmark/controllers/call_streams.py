@@ -93,7 +93,7 @@ class CallStreams(QObject):
         self.other.link_notice.connect(
             lambda kind, text: microphone.link_notice.emit(kind, _other(text)))
         self.other.turn_updated.connect(self._on_other_turn)
-        microphone.turn_filter = self._without_echo
+        microphone.cards.filter = self._without_echo
 
     def microphone_config(self, config: SessionConfig) -> SessionConfig:
         """The microphone stream's configuration: one known speaker, so no diarization, and

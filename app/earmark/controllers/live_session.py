@@ -55,7 +55,7 @@ from .session_cards import settle_cards
 from .session_config import SessionConfig
 from .session_recording import SessionRecording
 from .stream_link import StreamLink
-from .turn_cards import TurnCards, TurnFilter
+from .turn_cards import TurnCards
 
 log = logging.getLogger(__name__)
 
@@ -503,15 +503,6 @@ class LiveSessionController(QObject):
     @speaker_names.setter
     def speaker_names(self, names: dict[str, str]) -> None:
         self.cards.names = names
-
-    @property
-    def turn_filter(self) -> TurnFilter | None:
-        """A call's echo check of this stream's turns."""
-        return self.cards.filter
-
-    @turn_filter.setter
-    def turn_filter(self, check: TurnFilter | None) -> None:
-        self.cards.filter = check
 
     @property
     def speakers(self) -> list[str]:
