@@ -234,3 +234,21 @@ def test_lock_file_is_gone_after_finish(store):
     assert (recorder.folder / "recording.lock").exists()
     recorder.finish()
     assert not (recorder.folder / "recording.lock").exists()
+
+
+def test_a_call_whose_system_audio_file_cannot_be_made_says_so_and_goes_on(store):
+    """The other side's WAV is made at its first frame, on the capture thread: a failure
+    there is reported like any disk problem, never raised into that thread, and the
+    microphone's audio and the turns are still saved."""
+    errors: list[str] = []
+    recorder = store.create(make_meta(), on_error=errors.append)
+    (recorder.folder / "system.wav").mkdir()  # cannot be opened as a file
+    recorder.write_system_audio(frame(0))
+    recorder.write_system_audio(frame(1))
+    recorder.write_audio(frame(0))
+    recorder.add_turn(make_turn(0, "still saved"))
+    assert len(errors) == 1 and "system.wav" in errors[0]
+    recorder.finish()
+    session = store.load(recorder.folder)
+    assert [t.text for t in session.turns] == ["still saved"]
+    assert session.meta.audio_duration_ms > 0

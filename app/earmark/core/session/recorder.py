@@ -121,9 +121,14 @@ class SessionRecorder:
     def write_system_audio(self, pcm: bytes) -> None:
         """A call's other stream (what the speakers play), into its own WAV; as write_audio."""
         if self._system_wav is None:
-            with self._lock:
-                if self._system_wav is None:
-                    self._system_wav = WavWriter(self._folder / SYSTEM_AUDIO_FILE)
+            path = self._folder / SYSTEM_AUDIO_FILE
+            try:
+                with self._lock:
+                    if self._system_wav is None:
+                        self._system_wav = WavWriter(path)
+            except OSError as exc:  # nothing may escape into the audio thread; tried again
+                self._report(StorageError.from_os_error(exc, "Cannot create", path))
+                return
         self._write(self._system_wav, pcm)
 
     def _write(self, wav: WavWriter, pcm: bytes) -> None:
